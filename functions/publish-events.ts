@@ -1,0 +1,40 @@
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
+import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
+import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
+import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import middy from "@middy/core";
+import type { DynamoDBStreamEvent } from "aws-lambda";
+import { documentClient } from "../shared/aws/dynamodb";
+import { eventBridge } from "../shared/aws/eventbridge";
+import { requireEnv } from "../shared/env";
+import { publishStreamBatch } from "../shared/events/publish-stream";
+import { logger, metrics, tracer } from "../shared/observability";
+import { ComplaintStore } from "../shared/store/complaint-store";
+
+const busName = requireEnv("EVENT_BUS_NAME");
+const store = new ComplaintStore(documentClient, requireEnv("TABLE_NAME"));
+
+/** DynamoDB stream → EventBridge: the transactional outbox relay. */
+export const handler = middy(async (event: DynamoDBStreamEvent) => {
+  const result = await publishStreamBatch(
+    {
+      store,
+      busName,
+      now: () => new Date(),
+      putEvents: async (entries) => (await eventBridge.send(new PutEventsCommand({ Entries: entries }))).Entries ?? [],
+    },
+    event.Records,
+  );
+  metrics.addMetric("EventsPublished", "Count", result.published);
+  if (result.batchItemFailures.length > 0) {
+    metrics.addMetric("PublishFailures", "Count", 1);
+    logger.warn("Some events were not published; the batch resumes from the first failure", {
+      records: event.Records.length,
+      published: result.published,
+    });
+  }
+  return { batchItemFailures: result.batchItemFailures };
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(captureLambdaHandler(tracer, { captureResponse: false }))
+  .use(logMetrics(metrics));

@@ -1,0 +1,183 @@
+import {
+  AccessLogFormat,
+  Cors,
+  LambdaIntegration,
+  LogGroupLogDestination,
+  MethodLoggingLevel,
+  type IResource,
+  RequestValidator,
+  ResponseType,
+  RestApi,
+} from "aws-cdk-lib/aws-apigateway";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import { LogGroup } from "aws-cdk-lib/aws-logs";
+import { RemovalPolicy } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { submissionSchema } from "../../shared/complaint/submission";
+import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../../shared/http/problem";
+import { apiGatewayModel } from "../request-models";
+import type { StageConfig } from "../stages";
+import type { ComplaintTable } from "./complaint-table";
+import { HubFunction } from "./hub-function";
+
+export interface ComplaintApiProps {
+  stage: StageConfig;
+  table: ComplaintTable;
+  encryptionKey: IKey;
+  trackingTokenSecretName: string;
+  grantTrackingTokenRead: (fn: HubFunction) => void;
+}
+
+/** The consumers' REST API: validated at the gateway, throttled, access-logged as JSON, traced. */
+export class ComplaintApi extends Construct {
+  readonly api: RestApi;
+  readonly submitFunction: HubFunction;
+  readonly getFunction: HubFunction;
+
+  constructor(scope: Construct, id: string, props: ComplaintApiProps) {
+    super(scope, id);
+    const { stage, table, encryptionKey } = props;
+    const accessLogs = new LogGroup(this, "AccessLogs", {
+      retention: stage.logRetentionDays,
+      encryptionKey,
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+    this.api = new RestApi(this, "Api", {
+      restApiName: `complaint-hub-${stage.name}`,
+      description: "Complaint Hub public API",
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: RemovalPolicy.DESTROY,
+      deployOptions: {
+        stageName: stage.name,
+        tracingEnabled: true,
+        throttlingRateLimit: stage.api.rateLimit,
+        throttlingBurstLimit: stage.api.burstLimit,
+        // Execution logs at ERROR only and never request data: bodies carry personal data.
+        loggingLevel: MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        metricsEnabled: true,
+        accessLogDestination: new LogGroupLogDestination(accessLogs),
+        accessLogFormat: AccessLogFormat.jsonWithStandardFields({
+          caller: false,
+          httpMethod: true,
+          ip: false,
+          protocol: true,
+          requestTime: true,
+          resourcePath: true,
+          responseLength: true,
+          status: true,
+          user: false,
+        }),
+      },
+      defaultCorsPreflightOptions: {
+        allowOrigins: Cors.ALL_ORIGINS,
+        allowMethods: ["GET", "POST", "OPTIONS"],
+        allowHeaders: ["Content-Type", "Authorization", "Idempotency-Key"],
+      },
+    });
+    this.problemResponses();
+
+    const environment = { TABLE_NAME: table.table.tableName };
+    this.submitFunction = new HubFunction(this, "Submit", {
+      handlerFile: "submit-complaint",
+      serviceName: "submit-complaint",
+      description: "POST /v1/complaints",
+      stage,
+      encryptionKey,
+      environment: { ...environment, TRACKING_TOKEN_SECRET_ID: props.trackingTokenSecretName },
+    });
+    table.grantItems(this.submitFunction, ["GetItem", "PutItem"]);
+    props.grantTrackingTokenRead(this.submitFunction);
+
+    this.getFunction = new HubFunction(this, "Get", {
+      handlerFile: "get-complaint",
+      serviceName: "get-complaint",
+      description: "GET /v1/complaints/{id}",
+      stage,
+      encryptionKey,
+      environment,
+    });
+    table.grantItems(this.getFunction, ["GetItem"]);
+
+    const complaints = this.api.root.addResource("v1").addResource("complaints");
+    const validator = new RequestValidator(this, "BodyValidator", {
+      restApi: this.api,
+      requestValidatorName: "body-and-parameters",
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const submissionModel = this.api.addModel("ComplaintSubmission", {
+      modelName: "ComplaintSubmissionV1",
+      contentType: "application/json",
+      schema: apiGatewayModel(submissionSchema),
+    });
+    complaints.addMethod("POST", new LambdaIntegration(this.submitFunction), {
+      operationName: "SubmitComplaint",
+      requestValidator: validator,
+      requestModels: { "application/json": submissionModel },
+    });
+    this.addGet(complaints.addResource("{id}"), validator);
+  }
+
+  private addGet(resource: IResource, validator: RequestValidator): void {
+    resource.addMethod("GET", new LambdaIntegration(this.getFunction), {
+      operationName: "GetComplaint",
+      requestValidator: validator,
+      requestParameters: { "method.request.path.id": true },
+    });
+  }
+
+  /** Errors the gateway answers itself are problem+json too, with stable types. */
+  private problemResponses(): void {
+    const problem = (kind: keyof typeof PROBLEM_TYPES, detail: string) => {
+      const { type, title, status } = PROBLEM_TYPES[kind];
+      return JSON.stringify({ type, title, status, detail });
+    };
+    const template = (body: string) => ({ [PROBLEM_CONTENT_TYPE]: body, "application/json": body });
+    this.api.addGatewayResponse("BadRequestBody", {
+      type: ResponseType.BAD_REQUEST_BODY,
+      templates: template(problem("validation", "The body does not match the ComplaintSubmissionV1 schema")),
+    });
+    this.api.addGatewayResponse("BadRequestParameters", {
+      type: ResponseType.BAD_REQUEST_PARAMETERS,
+      templates: template(problem("validation", "A required parameter is missing")),
+    });
+    this.api.addGatewayResponse("TooLarge", {
+      type: ResponseType.REQUEST_TOO_LARGE,
+      templates: template(problem("tooLarge", "The body is too large")),
+    });
+    this.api.addGatewayResponse("Throttled", {
+      type: ResponseType.THROTTLED,
+      statusCode: "429",
+      responseHeaders: { "Retry-After": "'1'" },
+      templates: template(
+        JSON.stringify({
+          type: "urn:complaint-hub:problem:throttled",
+          title: "Too many requests",
+          status: 429,
+          detail: "Retry after the number of seconds in Retry-After",
+        }),
+      ),
+    });
+    // API Gateway answers unknown routes with 403 "Missing Authentication Token"; it is a 404.
+    this.api.addGatewayResponse("UnknownRoute", {
+      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      statusCode: "404",
+      templates: template(problem("notFound", "No such route or method")),
+    });
+    this.api.addGatewayResponse("UnsupportedMediaType", {
+      type: ResponseType.UNSUPPORTED_MEDIA_TYPE,
+      templates: template(problem("unsupportedMediaType", "Send application/json")),
+    });
+    this.api.addGatewayResponse("Default4xx", {
+      type: ResponseType.DEFAULT_4XX,
+      templates: template(
+        '{"type":"urn:complaint-hub:problem:request-refused","title":"The request was refused","detail":$context.error.messageString}',
+      ),
+    });
+    this.api.addGatewayResponse("Default5xx", {
+      type: ResponseType.DEFAULT_5XX,
+      templates: template(problem("internal", "The gateway could not complete the request")),
+    });
+  }
+}

@@ -1,0 +1,57 @@
+import { Duration } from "aws-cdk-lib";
+import { type IEventBus, Rule, RuleTargetInput } from "aws-cdk-lib/aws-events";
+import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import type { IKey } from "aws-cdk-lib/aws-kms";
+import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import { Construct } from "constructs";
+import { EVENT_SOURCE, ROUTED_DETAIL_TYPES } from "../../shared/events/contract";
+import type { StageConfig } from "../stages";
+import { SecureQueue } from "./secure-queue";
+
+/**
+ * The association's triage queue: complaints about platforms that are not (enabled) members land here for an
+ * operator to handle, so nothing is dropped for want of a route.
+ */
+export class TriageChannel extends Construct {
+  readonly queue: SecureQueue;
+  readonly rule: Rule;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      stage: StageConfig;
+      bus: IEventBus;
+      memberIds: readonly string[];
+      encryptionKey: IKey;
+      routingDeadLetterQueue: IQueue;
+    },
+  ) {
+    super(scope, id);
+    this.queue = new SecureQueue(this, "Queue", {
+      queueName: `complaint-hub-${props.stage.name}-triage`,
+      encryptionKey: props.encryptionKey,
+      visibilityTimeout: Duration.minutes(15),
+      maxReceiveCount: 10,
+      retainData: props.stage.retainData,
+    });
+    this.rule = new Rule(this, "Route", {
+      eventBus: props.bus,
+      ruleName: `complaint-hub-${props.stage.name}-route-triage`,
+      description: "Complaints about platforms that are not enabled members, to the association",
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: [...ROUTED_DETAIL_TYPES],
+        detail: { platform: [{ "anything-but": [...props.memberIds] }] },
+      },
+      targets: [
+        new SqsQueue(this.queue.queue, {
+          message: RuleTargetInput.fromEventPath("$.detail"),
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+          deadLetterQueue: props.routingDeadLetterQueue,
+        }),
+      ],
+    });
+  }
+}

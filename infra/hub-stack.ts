@@ -1,0 +1,131 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { Secret } from "aws-cdk-lib/aws-secretsmanager";
+import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Construct } from "constructs";
+import { ComplaintApi } from "./constructs/complaint-api";
+import { ComplaintTable } from "./constructs/complaint-table";
+import { HubEventBus } from "./constructs/event-bus";
+import { EventPublisher } from "./constructs/event-publisher";
+import { HubKey } from "./constructs/hub-key";
+import { Operations } from "./constructs/operations";
+import { PlatformChannel } from "./constructs/platform-channel";
+import { TriageChannel } from "./constructs/triage-channel";
+import { resolveDeploymentData } from "./deployment-data";
+import { type PlatformEntry, PLATFORMS, validateRegistry } from "./platforms";
+import type { StageConfig } from "./stages";
+
+export interface HubStackProps extends StackProps {
+  stage: StageConfig;
+  /** The platform registry; tests may pass their own. */
+  platforms?: readonly PlatformEntry[];
+}
+
+/**
+ * Complaint Hub (DESIGN: Shape): API → table → stream → publish → bus → one rule and queue per platform →
+ * delivery (push) or the platform's own consumer (pull); triage for the rest; alarms over all of it.
+ */
+export class HubStack extends Stack {
+  readonly channels = new Map<string, PlatformChannel>();
+
+  constructor(scope: Construct, id: string, props: HubStackProps) {
+    super(scope, id, props);
+    const { stage } = props;
+    const registry = props.platforms ?? PLATFORMS;
+    validateRegistry(registry);
+    const enabled = registry.filter((p) => p.enabled);
+    const deployment = resolveDeploymentData(this, stage, enabled);
+
+    const { key } = new HubKey(this, "Encryption", stage);
+    const table = new ComplaintTable(this, "Complaints", { stage, encryptionKey: key });
+    const events = new HubEventBus(this, "Events", { stage, encryptionKey: key });
+
+    const trackingTokenKey = new Secret(this, "TrackingTokenKey", {
+      secretName: `complaint-hub/${stage.name}/tracking-token-key`,
+      description: "Key that consumers' tracking tokens are derived with",
+      encryptionKey: key,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
+    const api = new ComplaintApi(this, "Api", {
+      stage,
+      table,
+      encryptionKey: key,
+      trackingTokenSecretName: trackingTokenKey.secretName,
+      grantTrackingTokenRead: (fn) => trackingTokenKey.grantRead(fn),
+    });
+
+    const publisher = new EventPublisher(this, "Publisher", { stage, table, bus: events.bus, encryptionKey: key });
+    events.restrictPublishing(publisher.function.role as NonNullable<typeof publisher.function.role>);
+
+    // Events EventBridge could not put on a queue after its retries: kept for an operator, never dropped.
+    const routingDeadLetterQueue = new Queue(this, "RoutingDeadLetterQueue", {
+      queueName: `complaint-hub-${stage.name}-routing-dlq`,
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    for (const platform of enabled) {
+      const channel = new PlatformChannel(this, `Platform-${platform.id}`, {
+        platform,
+        deployment: deployment.get(platform.id) ?? {},
+        stage,
+        bus: events.bus,
+        table,
+        encryptionKey: key,
+        routingDeadLetterQueue,
+      });
+      this.channels.set(platform.id, channel);
+    }
+
+    const triage = new TriageChannel(this, "Triage", {
+      stage,
+      bus: events.bus,
+      memberIds: enabled.map((p) => p.id),
+      encryptionKey: key,
+      routingDeadLetterQueue,
+    });
+
+    const operations = new Operations(this, "Operations", {
+      stage,
+      encryptionKey: key,
+      channels: this.channels,
+      triageQueue: triage.queue.queue,
+      triageDeadLetterQueue: triage.queue.deadLetterQueue,
+      publishFunction: publisher.function,
+      publishFailureQueue: publisher.failureQueue,
+      routingDeadLetterQueue,
+      apiName: api.api.restApiName,
+    });
+
+    this.outputs({ api, table, events, triage, operations, routingDeadLetterQueue });
+  }
+
+  /** Stack outputs an operator (and the ops CLI) reads: endpoints, names and every queue URL. */
+  private outputs(parts: {
+    api: ComplaintApi;
+    table: ComplaintTable;
+    events: HubEventBus;
+    triage: TriageChannel;
+    operations: Operations;
+    routingDeadLetterQueue: Queue;
+  }): void {
+    new CfnOutput(this, "ApiUrl", { value: parts.api.api.url });
+    new CfnOutput(this, "TableName", { value: parts.table.table.tableName });
+    new CfnOutput(this, "EventBusName", { value: parts.events.bus.eventBusName });
+    new CfnOutput(this, "ArchiveName", { value: parts.events.archive.archiveName });
+    new CfnOutput(this, "AlarmTopicArn", { value: parts.operations.topic.topicArn });
+    new CfnOutput(this, "TriageQueueUrl", { value: parts.triage.queue.queue.queueUrl });
+    new CfnOutput(this, "RoutingDeadLetterQueueUrl", { value: parts.routingDeadLetterQueue.queueUrl });
+    for (const [id, channel] of this.channels) {
+      const name = id.replace(/[^A-Za-z0-9]/g, "");
+      new CfnOutput(this, `Queue${name}`, { value: channel.queue.queue.queueUrl, description: `${id} queue` });
+      new CfnOutput(this, `DeadLetterQueue${name}`, {
+        value: channel.queue.deadLetterQueue.queueUrl,
+        description: `${id} dead-letter queue`,
+      });
+    }
+  }
+}

@@ -1,0 +1,93 @@
+import type { ComplaintStatus, TimelineEntry } from "../lifecycle/states";
+import type { Submission } from "./submission";
+
+/** How the hub's delivery of a complaint to its platform stands. */
+export interface DeliveryState {
+  state: "pending" | "delivered" | "parked" | "dead_lettered";
+  attempts: number;
+  lastAttemptAt?: string;
+  lastError?: string;
+  /** The platform's own case reference: a retry or replay never opens a second case. */
+  caseRef?: string;
+  deliveredAt?: string;
+  parkedReason?: string;
+  parkedAt?: string;
+}
+
+export interface Deadlines {
+  /** End of the platform's response window (UTC), counted in Chinese working days. */
+  platformResponseDueBy: string;
+  responseWorkingDays: number;
+  /** Until delivery the due date is estimated from the submission time. */
+  basis: "estimated_from_submission" | "from_delivery";
+}
+
+/** The complaint item (sk "META") in the single complaints table. */
+export interface ComplaintRecord {
+  pk: string;
+  sk: typeof COMPLAINT_SK;
+  kind: "complaint";
+  complaintId: string;
+  platform: string;
+  /** Whether the platform is an enabled member: non-members go to the association's triage queue. */
+  member: boolean;
+  status: ComplaintStatus;
+  /** Optimistic-lock version: every lifecycle write is conditional on it. */
+  version: number;
+  urgent: boolean;
+  submittedAt: string;
+  updatedAt: string;
+  /** SHA-256 of the canonical submission: the same Idempotency-Key with another body is a conflict. */
+  requestHash: string;
+  /** SHA-256 of the tracking token; the token itself is never stored. */
+  trackingTokenHash: string;
+  submission: Submission;
+  deadlines: Deadlines;
+  timeline: TimelineEntry[];
+  routing: { noticeId: string; routeSeq: number };
+  delivery: DeliveryState;
+  /** GSI byPlatformStatus: a platform's complaints by status and time. */
+  gsi1pk: string;
+  gsi1sk: string;
+  /** GSI byDeadline (sparse): open complaints with a running deadline. */
+  gsi2pk?: string;
+  gsi2sk?: string;
+}
+
+/** One delivery attempt, kept beside the complaint (same partition). */
+export interface AttemptRecord {
+  pk: string;
+  sk: string;
+  kind: "attempt";
+  complaintId: string;
+  platform: string;
+  noticeId: string;
+  at: string;
+  attempt: number;
+  outcome: "delivered" | "retry" | "parked" | "dead_lettered" | "duplicate" | "skipped";
+  httpStatus?: number;
+  latencyMs: number;
+  error?: string;
+  /** The platform's answer, truncated. */
+  responseExcerpt?: string;
+  /** When the attempt records expire (epoch seconds, DynamoDB TTL). */
+  expiresAt: number;
+}
+
+export const COMPLAINT_SK = "META" as const;
+export const complaintPk = (complaintId: string) => `C#${complaintId}`;
+export const attemptSk = (at: string, attempt: number) => `ATTEMPT#${at}#${String(attempt).padStart(3, "0")}`;
+export const platformStatusKey = (platform: string) => `P#${platform}`;
+export const statusSortKey = (status: ComplaintStatus, at: string) => `${status}#${at}`;
+
+/** Deadline index partitions: a few shards keep the scheduled query from hot-spotting one partition. */
+export const DEADLINE_SHARDS = 4;
+export function deadlineShard(complaintId: string): string {
+  let sum = 0;
+  for (const ch of complaintId) sum = (sum + ch.charCodeAt(0)) % DEADLINE_SHARDS;
+  return `DUE#${sum}`;
+}
+
+export function noticeIdFor(complaintId: string, routeSeq: number): string {
+  return `${complaintId}-r${routeSeq}`;
+}

@@ -1,0 +1,101 @@
+import { type Actor, type ComplaintStatus, TERMINAL_STATUSES, type TimelineEntry, type Visibility } from "./states";
+
+type Rule = readonly [from: readonly ComplaintStatus[], to: ComplaintStatus, actors: readonly Actor[]];
+
+const AWAITING_PLATFORM: readonly ComplaintStatus[] = ["DELIVERED", "ACKNOWLEDGED", "IN_PROGRESS"];
+const CHASED: readonly ComplaintStatus[] = ["OVERDUE", "SUPERVISED"];
+const OPEN: readonly ComplaintStatus[] = [
+  "SUBMITTED",
+  "ACCEPTED",
+  "QUEUED",
+  "DELIVERED",
+  "ACKNOWLEDGED",
+  "IN_PROGRESS",
+  "AWAITING_CONSUMER_CONFIRMATION",
+  "OVERDUE",
+  "SUPERVISED",
+  "ASSOCIATION_MEDIATION",
+  "REROUTE_REVIEW",
+];
+
+/** Every allowed transition with the actors that may make it; anything not listed is refused. */
+const RULES: readonly Rule[] = [
+  [["SUBMITTED"], "ACCEPTED", ["hub"]],
+  [["SUBMITTED", "REROUTE_REVIEW"], "NOT_ACCEPTED", ["hub", "operator"]],
+  [["ACCEPTED", "REROUTE_REVIEW"], "QUEUED", ["hub", "operator"]],
+  // Push platforms are delivered by the hub; pull platforms confirm receipt themselves.
+  [["QUEUED"], "DELIVERED", ["hub", "platform"]],
+  [["DELIVERED", ...CHASED], "ACKNOWLEDGED", ["platform"]],
+  [["DELIVERED", "ACKNOWLEDGED", "AWAITING_CONSUMER_CONFIRMATION", ...CHASED], "IN_PROGRESS", ["platform", "consumer"]],
+  [[...AWAITING_PLATFORM, ...CHASED], "AWAITING_CONSUMER_CONFIRMATION", ["platform"]],
+  [["QUEUED", ...AWAITING_PLATFORM, ...CHASED], "REROUTE_REVIEW", ["platform", "operator"]],
+  [AWAITING_PLATFORM, "OVERDUE", ["schedule"]],
+  [["OVERDUE"], "SUPERVISED", ["schedule", "operator"]],
+  [["SUPERVISED", "AWAITING_CONSUMER_CONFIRMATION"], "ASSOCIATION_MEDIATION", ["schedule", "operator", "consumer"]],
+  [["AWAITING_CONSUMER_CONFIRMATION"], "CLOSED", ["consumer", "schedule", "operator"]],
+  [["ASSOCIATION_MEDIATION", "REROUTE_REVIEW", ...CHASED, ...AWAITING_PLATFORM], "CLOSED", ["operator"]],
+  [OPEN, "WITHDRAWN", ["consumer"]],
+];
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: ComplaintStatus,
+    readonly to: ComplaintStatus,
+    readonly actor: Actor,
+  ) {
+    super(`A ${actor} cannot move a complaint from ${from} to ${to}`);
+    this.name = "IllegalTransitionError";
+  }
+}
+
+export function canTransition(from: ComplaintStatus, to: ComplaintStatus, actor: Actor): boolean {
+  if (TERMINAL_STATUSES.has(from)) return false;
+  return RULES.some(([froms, target, actors]) => target === to && froms.includes(from) && actors.includes(actor));
+}
+
+export interface TransitionRequest {
+  to: ComplaintStatus;
+  actor: Actor;
+  at: Date;
+  reason?: string;
+  note?: string;
+  visibility?: Visibility;
+}
+
+export interface TransitionOutcome {
+  status: ComplaintStatus;
+  version: number;
+  entry: TimelineEntry;
+}
+
+/** Decides a transition for a complaint at `status`/`version`; the caller writes it conditionally on `version`. */
+export function decideTransition(
+  current: { status: ComplaintStatus; version: number },
+  request: TransitionRequest,
+): TransitionOutcome {
+  if (!canTransition(current.status, request.to, request.actor)) {
+    throw new IllegalTransitionError(current.status, request.to, request.actor);
+  }
+  return {
+    status: request.to,
+    version: current.version + 1,
+    entry: timelineEntry(current.status, request),
+  };
+}
+
+/** The first entry of every complaint's timeline. */
+export function initialEntry(at: Date): TimelineEntry {
+  return { at: at.toISOString(), actor: "consumer", from: null, to: "SUBMITTED", visibility: "consumer" };
+}
+
+function timelineEntry(from: ComplaintStatus, request: TransitionRequest): TimelineEntry {
+  return {
+    at: request.at.toISOString(),
+    actor: request.actor,
+    from,
+    to: request.to,
+    ...(request.reason ? { reason: request.reason } : {}),
+    ...(request.note ? { note: request.note } : {}),
+    visibility: request.visibility ?? "consumer",
+  };
+}
