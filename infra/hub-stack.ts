@@ -39,8 +39,9 @@ export class HubStack extends Stack {
     const table = new ComplaintTable(this, "Complaints", { stage, encryptionKey: key });
     const events = new HubEventBus(this, "Events", { stage, encryptionKey: key });
 
+    const trackingTokenSecretName = `complaint-hub/${stage.name}/tracking-token-key`;
     const trackingTokenKey = new Secret(this, "TrackingTokenKey", {
-      secretName: `complaint-hub/${stage.name}/tracking-token-key`,
+      secretName: trackingTokenSecretName,
       description: "Key that consumers' tracking tokens are derived with",
       encryptionKey: key,
       generateSecretString: { passwordLength: 64, excludePunctuation: true },
@@ -51,7 +52,7 @@ export class HubStack extends Stack {
       stage,
       table,
       encryptionKey: key,
-      trackingTokenSecretName: trackingTokenKey.secretName,
+      trackingTokenSecretName,
       grantTrackingTokenRead: (fn) => trackingTokenKey.grantRead(fn),
     });
 

@@ -26,6 +26,9 @@ export interface PlatformChannelProps {
   routingDeadLetterQueue: IQueue;
 }
 
+export const webhookSecretName = (stage: string, platformId: string) =>
+  `complaint-hub/${stage}/platforms/${platformId}/webhook`;
+
 /** Pull consumers get this long to process a message before it reappears. */
 const PULL_VISIBILITY = Duration.minutes(5);
 
@@ -74,7 +77,7 @@ export class PlatformChannel extends Construct {
       const endpoint = props.deployment.endpoint;
       if (!endpoint) throw new Error(`Push platform ${platform.id} has no endpoint`);
       this.webhookSecret = new Secret(this, "WebhookSecret", {
-        secretName: `complaint-hub/${stage.name}/platforms/${platform.id}/webhook`,
+        secretName: webhookSecretName(stage.name, platform.id),
         description: `Standard Webhooks signing key for ${platform.names.en}; share with the platform out of band`,
         encryptionKey: props.encryptionKey,
         // 44 base64 characters = 33 random bytes of key material (whsec_ format without the prefix).
@@ -111,7 +114,8 @@ export class PlatformChannel extends Construct {
       environment: {
         PLATFORM_ID: platform.id,
         PLATFORM_ENDPOINT: endpoint,
-        WEBHOOK_SECRET_ID: secret.secretName,
+        // The literal name: CDK's secretName token would be re-derived from the ARN at deploy time.
+        WEBHOOK_SECRET_ID: webhookSecretName(stage.name, platform.id),
         QUEUE_URL: queue.queueUrl,
         DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
         TABLE_NAME: props.table.table.tableName,
