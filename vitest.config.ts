@@ -1,12 +1,23 @@
 import { defineConfig } from "vitest/config";
 
+const env = { AWS_REGION: "cn-north-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" };
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
     testTimeout: 30_000,
-    hookTimeout: 120_000,
-    pool: "forks",
-    // Tests run with no AWS account: block real credentials and regions from leaking in.
-    env: { AWS_REGION: "cn-north-1", AWS_ACCESS_KEY_ID: "test", AWS_SECRET_ACCESS_KEY: "test" },
+    hookTimeout: 180_000,
+    // Tests run with no AWS account: fixed fake credentials and region, never the machine's.
+    env,
+    projects: [
+      {
+        extends: true,
+        test: { name: "unit", include: ["test/**/*.test.ts"], exclude: ["test/e2e/**"], pool: "forks" },
+      },
+      {
+        // End-to-end suites share the test stage's sandbox port: one local cloud at a time.
+        extends: true,
+        test: { name: "e2e", include: ["test/e2e/**/*.test.ts"], fileParallelism: false, pool: "forks" },
+      },
+    ],
   },
 });

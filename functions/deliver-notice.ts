@@ -1,8 +1,8 @@
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { documentClient } from "../shared/aws/dynamodb";
@@ -55,7 +55,10 @@ async function deliverRecord(record: SQSRecord): Promise<void> {
   } catch (error) {
     if (error instanceof RetryLaterError) {
       metrics.addMetric("Delivery_retry", "Count", 1);
-      logger.info("Delivery will be retried", { messageId: record.messageId, delaySeconds: error.delaySeconds });
+      logger.info("Delivery will be retried", {
+        messageId: record.messageId,
+        delaySeconds: error.delaySeconds,
+      });
     } else {
       metrics.addMetric("DeliveryErrors", "Count", 1);
       logger.error("Delivery failed", { messageId: record.messageId, errorName: (error as Error).name });

@@ -15,9 +15,14 @@ const store = new ComplaintStore(documentClient, requireEnv("TABLE_NAME"));
 export const handler = apiHandler(async (event: APIGatewayProxyEvent) => {
   const token = bearerToken(headerValue(event.headers, "authorization"));
   if (!token) {
-    throw new ProblemError("unauthorized", "Send the tracking token as Authorization: Bearer <token>", undefined, {
-      "www-authenticate": 'Bearer realm="complaint-hub"',
-    });
+    throw new ProblemError(
+      "unauthorized",
+      "Send the tracking token as Authorization: Bearer <token>",
+      undefined,
+      {
+        "www-authenticate": 'Bearer realm="complaint-hub"',
+      },
+    );
   }
   const complaintId = event.pathParameters?.id ?? "";
   const record = COMPLAINT_ID_PATTERN.test(complaintId) ? await store.get(complaintId) : undefined;

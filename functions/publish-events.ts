@@ -1,7 +1,7 @@
-import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
+import { PutEventsCommand } from "@aws-sdk/client-eventbridge";
 import middy from "@middy/core";
 import type { DynamoDBStreamEvent } from "aws-lambda";
 import { documentClient } from "../shared/aws/dynamodb";
@@ -21,7 +21,8 @@ export const handler = middy(async (event: DynamoDBStreamEvent) => {
       store,
       busName,
       now: () => new Date(),
-      putEvents: async (entries) => (await eventBridge.send(new PutEventsCommand({ Entries: entries }))).Entries ?? [],
+      putEvents: async (entries) =>
+        (await eventBridge.send(new PutEventsCommand({ Entries: entries }))).Entries ?? [],
     },
     event.Records,
   );

@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import { documentClient } from "../shared/aws/dynamodb";
 import { secretString } from "../shared/aws/secrets";
-import { submitComplaint } from "../shared/complaint/submit-complaint";
 import { MAX_SUBMISSION_BYTES } from "../shared/complaint/submission";
+import { submitComplaint } from "../shared/complaint/submit-complaint";
 import { requireEnv } from "../shared/env";
 import { apiHandler, jsonResponse } from "../shared/http/api-handler";
 import { headerValue } from "../shared/http/headers";
@@ -23,7 +23,9 @@ export const handler = apiHandler(
     const { complaintId } = outcome.receipt;
     logger.info(outcome.created ? "Complaint accepted" : "Idempotent repeat", { complaintId });
     metrics.addMetric(outcome.created ? "ComplaintsAccepted" : "IdempotentRepeats", "Count", 1);
-    return jsonResponse(outcome.created ? 201 : 200, outcome.receipt, { location: `/v1/complaints/${complaintId}` });
+    return jsonResponse(outcome.created ? 201 : 200, outcome.receipt, {
+      location: `/v1/complaints/${complaintId}`,
+    });
   },
   { jsonBody: { maxBytes: MAX_SUBMISSION_BYTES } },
 );

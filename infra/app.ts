@@ -10,7 +10,10 @@ const stage = stageConfig(app.node.tryGetContext("stage"));
 const stack = new HubStack(app, `ComplaintHub-${stage.name}`, {
   stage,
   description: `Complaint Hub (${stage.name}): consumer complaints to e-commerce platforms' after-sale systems`,
-  env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? stage.defaultRegion },
+  env: {
+    account: process.env.CDK_DEFAULT_ACCOUNT,
+    region: process.env.CDK_DEFAULT_REGION ?? stage.defaultRegion,
+  },
 });
 Tags.of(app).add("project", "complaint-hub");
 Tags.of(app).add("stage", stage.name);

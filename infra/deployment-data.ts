@@ -36,20 +36,30 @@ export function resolveDeploymentData(
         : contextValue(scope, `platform.${platform.id}.endpoint`);
       if (endpoint) {
         if (stage.realPlatforms && !/^https:\/\/[^\s/]+/.test(endpoint)) {
-          missing.push(`platform.${platform.id}.endpoint must be an https:// URL (got ${JSON.stringify(endpoint)})`);
+          missing.push(
+            `platform.${platform.id}.endpoint must be an https:// URL (got ${JSON.stringify(endpoint)})`,
+          );
         }
         data.set(platform.id, { endpoint });
       } else if (fromSsm) {
         data.set(platform.id, {
-          endpoint: StringParameter.valueForStringParameter(scope, ssmParameterName(stage.name, platform.id, "endpoint")),
+          endpoint: StringParameter.valueForStringParameter(
+            scope,
+            ssmParameterName(stage.name, platform.id, "endpoint"),
+          ),
         });
       } else {
         missing.push(`platform.${platform.id}.endpoint (after-sale API URL of ${platform.names.en})`);
       }
     } else if (isPull(platform)) {
-      const principal = stage.realPlatforms ? contextValue(scope, `platform.${platform.id}.principal`) : "account";
+      const principal = stage.realPlatforms
+        ? contextValue(scope, `platform.${platform.id}.principal`)
+        : "account";
       if (principal) {
-        if (principal !== "account" && !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$/.test(principal)) {
+        if (
+          principal !== "account" &&
+          !/^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$/.test(principal)
+        ) {
           missing.push(`platform.${platform.id}.principal must be an IAM role, user or account ARN`);
         }
         data.set(platform.id, { pullPrincipal: principal });
@@ -61,7 +71,9 @@ export function resolveDeploymentData(
           ),
         });
       } else {
-        missing.push(`platform.${platform.id}.principal (AWS principal ARN that pulls ${platform.names.en}'s queue)`);
+        missing.push(
+          `platform.${platform.id}.principal (AWS principal ARN that pulls ${platform.names.en}'s queue)`,
+        );
       }
     }
   }

@@ -11,7 +11,7 @@ import { Operations } from "./constructs/operations";
 import { PlatformChannel } from "./constructs/platform-channel";
 import { TriageChannel } from "./constructs/triage-channel";
 import { resolveDeploymentData } from "./deployment-data";
-import { type PlatformEntry, PLATFORMS, validateRegistry } from "./platforms";
+import { PLATFORMS, type PlatformEntry, validateRegistry } from "./platforms";
 import type { StageConfig } from "./stages";
 
 export interface HubStackProps extends StackProps {
@@ -56,7 +56,12 @@ export class HubStack extends Stack {
       grantTrackingTokenRead: (fn) => trackingTokenKey.grantRead(fn),
     });
 
-    const publisher = new EventPublisher(this, "Publisher", { stage, table, bus: events.bus, encryptionKey: key });
+    const publisher = new EventPublisher(this, "Publisher", {
+      stage,
+      table,
+      bus: events.bus,
+      encryptionKey: key,
+    });
     events.restrictPublishing(publisher.function.role as NonNullable<typeof publisher.function.role>);
 
     // Events EventBridge could not put on a queue after its retries: kept for an operator, never dropped.
@@ -122,7 +127,10 @@ export class HubStack extends Stack {
     new CfnOutput(this, "RoutingDeadLetterQueueUrl", { value: parts.routingDeadLetterQueue.queueUrl });
     for (const [id, channel] of this.channels) {
       const name = id.replace(/[^A-Za-z0-9]/g, "");
-      new CfnOutput(this, `Queue${name}`, { value: channel.queue.queue.queueUrl, description: `${id} queue` });
+      new CfnOutput(this, `Queue${name}`, {
+        value: channel.queue.queue.queueUrl,
+        description: `${id} queue`,
+      });
       new CfnOutput(this, `DeadLetterQueue${name}`, {
         value: channel.queue.deadLetterQueue.queueUrl,
         description: `${id} dead-letter queue`,

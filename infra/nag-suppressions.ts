@@ -51,7 +51,11 @@ function acknowledgeFor(node: IConstruct): void {
       "SQS event sources take no on-failure destination: failed messages go to the queue's own DLQ after maxReceiveCount, and permanent failures are parked there by the function.",
     );
   }
-  if (node instanceof CfnQueue && typeof node.queueName === "string" && isDeadLetterQueueName(node.queueName)) {
+  if (
+    node instanceof CfnQueue &&
+    typeof node.queueName === "string" &&
+    isDeadLetterQueueName(node.queueName)
+  ) {
     acknowledge(node, "Serverless::Serverless-SQSRedrivePolicy", "This queue is itself a dead-letter queue.");
     acknowledge(
       node,

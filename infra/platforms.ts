@@ -67,11 +67,35 @@ const push = (successRule: SuccessRule, maxConcurrency = 5, requestTimeoutSecond
 });
 
 export const PLATFORMS: readonly PlatformEntry[] = [
-  { id: "taobao", names: { zh: "淘宝", en: "Taobao" }, member: "alibaba", delivery: push(envelopeRule, 10), enabled: true },
-  { id: "tmall", names: { zh: "天猫", en: "Tmall" }, member: "alibaba", delivery: push(envelopeRule, 10), enabled: true },
+  {
+    id: "taobao",
+    names: { zh: "淘宝", en: "Taobao" },
+    member: "alibaba",
+    delivery: push(envelopeRule, 10),
+    enabled: true,
+  },
+  {
+    id: "tmall",
+    names: { zh: "天猫", en: "Tmall" },
+    member: "alibaba",
+    delivery: push(envelopeRule, 10),
+    enabled: true,
+  },
   { id: "jd", names: { zh: "京东", en: "JD.com" }, member: "jd", delivery: { mode: "pull" }, enabled: true },
-  { id: "suning", names: { zh: "苏宁易购", en: "Suning" }, member: "suning", delivery: push(standardRule), enabled: true },
-  { id: "vip", names: { zh: "唯品会", en: "Vip.com" }, member: "vip", delivery: push(codeRule), enabled: true },
+  {
+    id: "suning",
+    names: { zh: "苏宁易购", en: "Suning" },
+    member: "suning",
+    delivery: push(standardRule),
+    enabled: true,
+  },
+  {
+    id: "vip",
+    names: { zh: "唯品会", en: "Vip.com" },
+    member: "vip",
+    delivery: push(codeRule),
+    enabled: true,
+  },
   {
     id: "amazon-cn",
     names: { zh: "亚马逊中国", en: "Amazon China" },
@@ -79,11 +103,41 @@ export const PLATFORMS: readonly PlatformEntry[] = [
     delivery: push(standardRule),
     enabled: true,
   },
-  { id: "yhd", names: { zh: "1号店", en: "Yihaodian" }, member: "yhd", delivery: push(standardRule), enabled: true },
-  { id: "jumei", names: { zh: "聚美优品", en: "Jumei" }, member: "jumei", delivery: push(codeRule), enabled: true },
-  { id: "gome", names: { zh: "国美在线", en: "Gome Online" }, member: "gome", delivery: push(standardRule), enabled: true },
-  { id: "ctrip", names: { zh: "携程", en: "Ctrip" }, member: "ctrip", delivery: { mode: "pull" }, enabled: true },
-  { id: "qunar", names: { zh: "去哪儿", en: "Qunar" }, member: "qunar", delivery: push(standardRule), enabled: true },
+  {
+    id: "yhd",
+    names: { zh: "1号店", en: "Yihaodian" },
+    member: "yhd",
+    delivery: push(standardRule),
+    enabled: true,
+  },
+  {
+    id: "jumei",
+    names: { zh: "聚美优品", en: "Jumei" },
+    member: "jumei",
+    delivery: push(codeRule),
+    enabled: true,
+  },
+  {
+    id: "gome",
+    names: { zh: "国美在线", en: "Gome Online" },
+    member: "gome",
+    delivery: push(standardRule),
+    enabled: true,
+  },
+  {
+    id: "ctrip",
+    names: { zh: "携程", en: "Ctrip" },
+    member: "ctrip",
+    delivery: { mode: "pull" },
+    enabled: true,
+  },
+  {
+    id: "qunar",
+    names: { zh: "去哪儿", en: "Qunar" },
+    member: "qunar",
+    delivery: push(standardRule),
+    enabled: true,
+  },
   {
     id: "youku-tudou",
     names: { zh: "优酷土豆", en: "Youku Tudou" },
@@ -98,7 +152,13 @@ export const PLATFORMS: readonly PlatformEntry[] = [
     delivery: push(codeRule),
     enabled: true,
   },
-  { id: "meituan", names: { zh: "美团", en: "Meituan" }, member: "meituan", delivery: push(codeRule), enabled: true },
+  {
+    id: "meituan",
+    names: { zh: "美团", en: "Meituan" },
+    member: "meituan",
+    delivery: push(codeRule),
+    enabled: true,
+  },
   {
     id: "funshion",
     names: { zh: "风行网", en: "Funshion" },
@@ -106,8 +166,20 @@ export const PLATFORMS: readonly PlatformEntry[] = [
     delivery: push(standardRule),
     enabled: true,
   },
-  { id: "eleme", names: { zh: "饿了么", en: "Ele.me" }, member: "eleme", delivery: push(envelopeRule), enabled: true },
-  { id: "kaola", names: { zh: "网易考拉", en: "NetEase Kaola" }, member: "kaola", delivery: push(standardRule), enabled: true },
+  {
+    id: "eleme",
+    names: { zh: "饿了么", en: "Ele.me" },
+    member: "eleme",
+    delivery: push(envelopeRule),
+    enabled: true,
+  },
+  {
+    id: "kaola",
+    names: { zh: "网易考拉", en: "NetEase Kaola" },
+    member: "kaola",
+    delivery: push(standardRule),
+    enabled: true,
+  },
   {
     id: "didi",
     names: { zh: "滴滴出行", en: "DiDi" },
@@ -124,7 +196,10 @@ export type PullPlatform = PlatformEntry & { delivery: PullDelivery };
 export const isPush = (p: PlatformEntry): p is PushPlatform => p.delivery.mode === "push";
 export const isPull = (p: PlatformEntry): p is PullPlatform => p.delivery.mode === "pull";
 
-export function findPlatform(id: string, registry: readonly PlatformEntry[] = PLATFORMS): PlatformEntry | undefined {
+export function findPlatform(
+  id: string,
+  registry: readonly PlatformEntry[] = PLATFORMS,
+): PlatformEntry | undefined {
   return registry.find((p) => p.id === id);
 }
 
@@ -145,7 +220,8 @@ export function validateRegistry(registry: readonly PlatformEntry[]): void {
     if (!ID_PATTERN.test(p.id)) problems.push(`${where}: id must be lower-case letters, digits and dashes`);
     if (seen.has(p.id)) problems.push(`${where}: duplicate id`);
     seen.add(p.id);
-    if (!p.names.zh.trim() || !p.names.en.trim()) problems.push(`${where}: needs a Chinese and an English name`);
+    if (!p.names.zh.trim() || !p.names.en.trim())
+      problems.push(`${where}: needs a Chinese and an English name`);
     if (!p.member.trim()) problems.push(`${where}: needs the member it belongs to`);
     const days = p.responseDeadlineWorkingDays;
     if (days !== undefined && (!Number.isInteger(days) || days < 1 || days > 30)) {

@@ -7,10 +7,10 @@ import { type ZodType, z } from "zod";
  * API Gateway speaks), so the two can never disagree.
  */
 export function apiGatewayModel(schema: ZodType): JsonSchema {
-  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, { target: "draft-04", io: "input" }) as Record<
-    string,
-    unknown
-  >;
+  const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, {
+    target: "draft-04",
+    io: "input",
+  }) as Record<string, unknown>;
   return { schema: JsonSchemaVersion.DRAFT4, ...(renameKeywords(jsonSchema) as object) } as JsonSchema;
 }
 
@@ -19,7 +19,10 @@ function renameKeywords(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(renameKeywords);
   if (value && typeof value === "object") {
     return Object.fromEntries(
-      Object.entries(value).map(([key, v]) => [key === "$ref" ? "ref" : key, key === "properties" ? mapValues(v) : renameKeywords(v)]),
+      Object.entries(value).map(([key, v]) => [
+        key === "$ref" ? "ref" : key,
+        key === "properties" ? mapValues(v) : renameKeywords(v),
+      ]),
     );
   }
   return value;
@@ -27,5 +30,7 @@ function renameKeywords(value: unknown): unknown {
 
 /** Property names are data, not keywords: only their schemas are mapped. */
 function mapValues(properties: unknown): unknown {
-  return Object.fromEntries(Object.entries(properties as object).map(([name, s]) => [name, renameKeywords(s)]));
+  return Object.fromEntries(
+    Object.entries(properties as object).map(([name, s]) => [name, renameKeywords(s)]),
+  );
 }

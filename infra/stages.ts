@@ -1,5 +1,6 @@
 /**
- * Stage settings (`-c stage=<name>`). `dev` and `test` run against the local cloud's sandbox platforms;
+ * Stage settings (`-c stage=<name>`). `dev` and `test` run against the local cloud's sandbox platforms (on
+ * different ports, so `npm test` can run beside `npm start`);
  * `prod` takes its platform endpoints and principals from deployment data and keeps its data.
  * Tests shorten retry schedules through the `test` stage, never through another code path.
  */
@@ -49,7 +50,7 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
     name: "test",
     defaultRegion: "cn-north-1",
     realPlatforms: false,
-    sandboxBaseUrl: "http://127.0.0.1:4010",
+    sandboxBaseUrl: "http://127.0.0.1:4610",
     retainData: false,
     api: { rateLimit: 500, burstLimit: 1000 },
     delivery: {

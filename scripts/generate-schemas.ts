@@ -12,7 +12,10 @@ export const SCHEMA_DIR = fileURLToPath(new URL("../docs/schemas/", import.meta.
 export function renderSchemas(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(PUBLISHED_SCHEMAS).map(([name, schema]) => {
-      const json = { $id: `urn:complaint-hub:schema:${name}`, ...z.toJSONSchema(schema, { target: "draft-2020-12" }) };
+      const json = {
+        $id: `urn:complaint-hub:schema:${name}`,
+        ...z.toJSONSchema(schema, { target: "draft-2020-12" }),
+      };
       return [`${name}.json`, `${JSON.stringify(json, null, 2)}\n`];
     }),
   );

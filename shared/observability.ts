@@ -9,5 +9,8 @@ import { Tracer } from "@aws-lambda-powertools/tracer";
 const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? "complaint-hub";
 
 export const logger = new Logger({ serviceName });
-export const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "ComplaintHub", serviceName });
+export const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? "ComplaintHub",
+  serviceName,
+});
 export const tracer = new Tracer({ serviceName });

@@ -1,17 +1,17 @@
+import { RemovalPolicy } from "aws-cdk-lib";
 import {
   AccessLogFormat,
   Cors,
+  type IResource,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
-  type IResource,
   RequestValidator,
   ResponseType,
   RestApi,
 } from "aws-cdk-lib/aws-apigateway";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
-import { RemovalPolicy } from "aws-cdk-lib";
 import { Construct } from "constructs";
 import { submissionSchema } from "../../shared/complaint/submission";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../../shared/http/problem";

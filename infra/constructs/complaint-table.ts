@@ -1,5 +1,12 @@
 import { RemovalPolicy, Stack } from "aws-cdk-lib";
-import { AttributeType, Billing, ProjectionType, StreamViewType, TableEncryptionV2, TableV2 } from "aws-cdk-lib/aws-dynamodb";
+import {
+  AttributeType,
+  Billing,
+  ProjectionType,
+  StreamViewType,
+  TableEncryptionV2,
+  TableV2,
+} from "aws-cdk-lib/aws-dynamodb";
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
@@ -37,7 +44,15 @@ export class ComplaintTable extends Construct {
           partitionKey: { name: "gsi1pk", type: AttributeType.STRING },
           sortKey: { name: "gsi1sk", type: AttributeType.STRING },
           projectionType: ProjectionType.INCLUDE,
-          nonKeyAttributes: ["complaintId", "platform", "status", "urgent", "updatedAt", "deadlines", "delivery"],
+          nonKeyAttributes: [
+            "complaintId",
+            "platform",
+            "status",
+            "urgent",
+            "updatedAt",
+            "deadlines",
+            "delivery",
+          ],
         },
         {
           indexName: GSI_BY_DEADLINE,

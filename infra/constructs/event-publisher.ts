@@ -1,6 +1,6 @@
 import { Duration, Stack } from "aws-cdk-lib";
-import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
+import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { FilterCriteria, FilterRule, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -44,7 +44,9 @@ export class EventPublisher extends Construct {
     });
     table.grantItems(this.function, ["GetItem", "UpdateItem"]);
     // PutEvents on the hub's bus only, and its key only through EventBridge (CDK's grant adds kms:ReEncrypt*).
-    this.function.addToRolePolicy(new PolicyStatement({ actions: ["events:PutEvents"], resources: [bus.eventBusArn] }));
+    this.function.addToRolePolicy(
+      new PolicyStatement({ actions: ["events:PutEvents"], resources: [bus.eventBusArn] }),
+    );
     this.function.addToRolePolicy(
       new PolicyStatement({
         actions: ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -63,7 +65,9 @@ export class EventPublisher extends Construct {
         parallelizationFactor: 1,
         onFailure: new SqsDlq(this.failureQueue),
         // Only complaint items change the lifecycle; attempt items stay off the bus.
-        filters: [FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.isEqual(COMPLAINT_SK) } } } })],
+        filters: [
+          FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.isEqual(COMPLAINT_SK) } } } }),
+        ],
       }),
     );
   }

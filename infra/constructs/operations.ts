@@ -4,9 +4,9 @@ import {
   ComparisonOperator,
   Dashboard,
   GraphWidget,
+  type IMetric,
   MathExpression,
   Metric,
-  type IMetric,
   TreatMissingData,
 } from "aws-cdk-lib/aws-cloudwatch";
 import { SnsAction } from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -53,8 +53,16 @@ export class Operations extends Construct {
     for (const [platformId, channel] of props.channels) {
       const { queue, deadLetterQueue } = channel.queue;
       this.anyMessageIn(`${platformId}Dlq`, deadLetterQueue, `${platformId}: complaints parked in the DLQ`);
-      const age = queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: "Maximum" });
-      this.alarm(`${platformId}OldestMessage`, age, stage.oldestMessageAlarmSeconds, `${platformId}: oldest complaint waiting too long`);
+      const age = queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: "Maximum",
+      });
+      this.alarm(
+        `${platformId}OldestMessage`,
+        age,
+        stage.oldestMessageAlarmSeconds,
+        `${platformId}: oldest complaint waiting too long`,
+      );
       if (channel.deliveryFunction) {
         this.alarm(
           `${platformId}DeliveryErrorRate`,
@@ -69,9 +77,18 @@ export class Operations extends Construct {
     }
 
     this.anyMessageIn("TriageDlq", props.triageDeadLetterQueue, "triage: complaints parked in the DLQ");
-    this.anyMessageIn("RoutingDlq", props.routingDeadLetterQueue, "EventBridge could not put complaints on a queue");
+    this.anyMessageIn(
+      "RoutingDlq",
+      props.routingDeadLetterQueue,
+      "EventBridge could not put complaints on a queue",
+    );
     this.anyMessageIn("PublishFailures", props.publishFailureQueue, "stream records the relay gave up on");
-    this.alarm("PublishErrors", props.publishFunction.metricErrors({ period: Duration.minutes(5) }), 1, "publish function failing");
+    this.alarm(
+      "PublishErrors",
+      props.publishFunction.metricErrors({ period: Duration.minutes(5) }),
+      1,
+      "publish function failing",
+    );
     this.alarm(
       "PublishPartialFailures",
       new Metric({
@@ -144,8 +161,13 @@ function deliveryErrorRate(platformId: string): IMetric {
       statistic: "Sum",
     });
   return new MathExpression({
-    expression: "IF(FILL(r,0) + FILL(p,0) + FILL(d,0) > 0, 100 * (FILL(r,0) + FILL(p,0)) / (FILL(r,0) + FILL(p,0) + FILL(d,0)), 0)",
-    usingMetrics: { r: metric("Delivery_retry"), p: metric("Delivery_parked"), d: metric("Delivery_delivered") },
+    expression:
+      "IF(FILL(r,0) + FILL(p,0) + FILL(d,0) > 0, 100 * (FILL(r,0) + FILL(p,0)) / (FILL(r,0) + FILL(p,0) + FILL(d,0)), 0)",
+    usingMetrics: {
+      r: metric("Delivery_retry"),
+      p: metric("Delivery_parked"),
+      d: metric("Delivery_delivered"),
+    },
     label: `${platformId} delivery error rate (%)`,
     period: Duration.minutes(15),
   });

@@ -53,7 +53,9 @@ export class PlatformChannel extends Construct {
       queueName: `complaint-hub-${stage.name}-${platform.id}`,
       encryptionKey: props.encryptionKey,
       // AWS's advice for Lambda event sources: visibility at least 6 × the function timeout.
-      visibilityTimeout: deliveryTimeout ? Duration.seconds(deliveryTimeout.toSeconds() * 6) : PULL_VISIBILITY,
+      visibilityTimeout: deliveryTimeout
+        ? Duration.seconds(deliveryTimeout.toSeconds() * 6)
+        : PULL_VISIBILITY,
       maxReceiveCount: stage.delivery.retry.maxAttempts,
       retainData: stage.retainData,
     });
@@ -62,7 +64,11 @@ export class PlatformChannel extends Construct {
       eventBus: props.bus,
       ruleName: `complaint-hub-${stage.name}-route-${platform.id}`,
       description: `Complaints for ${platform.names.en} (${platform.names.zh}) to its queue`,
-      eventPattern: { source: [EVENT_SOURCE], detailType: [...ROUTED_DETAIL_TYPES], detail: { platform: [platform.id] } },
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: [...ROUTED_DETAIL_TYPES],
+        detail: { platform: [platform.id] },
+      },
       targets: [
         new SqsQueue(this.queue.queue, {
           message: RuleTargetInput.fromEventPath("$.detail"),
@@ -127,7 +133,9 @@ export class PlatformChannel extends Construct {
     props.table.grantItems(fn, ["GetItem", "PutItem", "UpdateItem"]);
     secret.grantRead(fn);
     // Parking sends to the DLQ; the key only through SQS (CDK's grant would add kms:ReEncrypt*).
-    fn.addToRolePolicy(new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [deadLetterQueue.queueArn] }));
+    fn.addToRolePolicy(
+      new PolicyStatement({ actions: ["sqs:SendMessage"], resources: [deadLetterQueue.queueArn] }),
+    );
     fn.addToRolePolicy(
       new PolicyStatement({
         actions: ["kms:GenerateDataKey", "kms:Decrypt"],
@@ -151,13 +159,21 @@ export class PlatformChannel extends Construct {
   /** The pull platform's own principal may consume its queue, and nothing else of ours. */
   private allowPull(principalArn: string | undefined, key: IKey): void {
     const principal: IPrincipal =
-      !principalArn || principalArn === "account" ? new AccountRootPrincipal() : new ArnPrincipal(principalArn);
+      !principalArn || principalArn === "account"
+        ? new AccountRootPrincipal()
+        : new ArnPrincipal(principalArn);
     const { queue } = this.queue;
     queue.addToResourcePolicy(
       new PolicyStatement({
         sid: "PlatformPullsItsOwnQueue",
         principals: [principal],
-        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        actions: [
+          "sqs:ReceiveMessage",
+          "sqs:DeleteMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueAttributes",
+          "sqs:GetQueueUrl",
+        ],
         resources: [queue.queueArn],
       }),
     );

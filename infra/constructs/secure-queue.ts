@@ -29,7 +29,10 @@ export class SecureQueue extends Construct {
       retentionPeriod: Duration.days(14),
       removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     };
-    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", { ...common, queueName: `${props.queueName}-dlq` });
+    this.deadLetterQueue = new Queue(this, "DeadLetterQueue", {
+      ...common,
+      queueName: `${props.queueName}-dlq`,
+    });
     this.queue = new Queue(this, "Queue", {
       ...common,
       queueName: props.queueName,

@@ -5,7 +5,10 @@
  * itemIdentifier failed; anything malformed (not an object, a non-list, an entry without a known non-empty
  * itemIdentifier) makes the whole batch a failure.
  */
-export function interpretBatchResponse(payload: unknown, itemIds: readonly string[]): Set<string> | "invalid" {
+export function interpretBatchResponse(
+  payload: unknown,
+  itemIds: readonly string[],
+): Set<string> | "invalid" {
   if (payload === null || payload === undefined) return new Set();
   if (typeof payload !== "object" || Array.isArray(payload)) return "invalid";
   const failures = (payload as { batchItemFailures?: unknown }).batchItemFailures;

@@ -79,15 +79,28 @@ export class LocalFunction {
             timedOut: true,
           });
         }, deadlineMs - Date.now());
-        const onMessage = (message: { invocationId: string } & ({ ok: true; result: unknown } | { ok: false; errorType: string; errorMessage: string })) => {
+        const onMessage = (
+          message: { invocationId: string } & (
+            | { ok: true; result: unknown }
+            | { ok: false; errorType: string; errorMessage: string }
+          ),
+        ) => {
           if (message.invocationId !== invocationId) return;
           cleanup();
-          resolve(message.ok ? { ok: true, payload: message.result } : { ok: false, errorType: message.errorType, errorMessage: message.errorMessage });
+          resolve(
+            message.ok
+              ? { ok: true, payload: message.result }
+              : { ok: false, errorType: message.errorType, errorMessage: message.errorMessage },
+          );
         };
         const onExit = (code: number) => {
           cleanup();
           this.discard(environment);
-          resolve({ ok: false, errorType: "Runtime.ExitError", errorMessage: `Runtime exited with code ${code}` });
+          resolve({
+            ok: false,
+            errorType: "Runtime.ExitError",
+            errorMessage: `Runtime exited with code ${code}`,
+          });
         };
         const cleanup = () => {
           clearTimeout(timer);
@@ -165,7 +178,9 @@ export class LocalFunction {
         logGroupName: spec.logGroupName,
         logStreamName,
       },
-      execArgv: spec.environment.NODE_OPTIONS?.includes("--enable-source-maps") ? ["--enable-source-maps"] : [],
+      execArgv: spec.environment.NODE_OPTIONS?.includes("--enable-source-maps")
+        ? ["--enable-source-maps"]
+        : [],
       stdout: true,
       stderr: true,
       resourceLimits: { maxOldGenerationSizeMb: Math.max(64, spec.memorySize) },
@@ -200,7 +215,11 @@ export class LocalFunction {
 }
 
 /** The variables Lambda itself sets in every execution environment, plus the local endpoint. */
-function lambdaEnvironment(spec: FunctionSpec, settings: RuntimeSettings, logStreamName: string): Record<string, string> {
+function lambdaEnvironment(
+  spec: FunctionSpec,
+  settings: RuntimeSettings,
+  logStreamName: string,
+): Record<string, string> {
   return {
     AWS_REGION: settings.region,
     AWS_DEFAULT_REGION: settings.region,

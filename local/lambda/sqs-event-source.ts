@@ -1,6 +1,6 @@
 import type { ReceivedMessage, SqsEngine } from "../sqs/sqs-engine";
-import type { InvokeResult, LocalFunction } from "./local-function";
 import { interpretBatchResponse } from "./batch-response";
+import type { InvokeResult, LocalFunction } from "./local-function";
 
 export interface SqsEventSourceSpec {
   queueArn: string;
@@ -77,7 +77,10 @@ export class SqsEventSource {
     while (batch.length < this.spec.batchSize && !this.abort.signal.aborted) {
       const remaining = windowEnds - Date.now();
       if (remaining <= 0) break;
-      const more = await receive(Math.min(10, this.spec.batchSize - batch.length), Math.min(20, Math.ceil(remaining / 1000)));
+      const more = await receive(
+        Math.min(10, this.spec.batchSize - batch.length),
+        Math.min(20, Math.ceil(remaining / 1000)),
+      );
       if (more.length === 0) break;
       batch.push(...more);
     }
@@ -87,7 +90,9 @@ export class SqsEventSource {
   private async settle(queueUrl: string, messages: ReceivedMessage[], result: InvokeResult): Promise<void> {
     if (!result.ok) return; // The whole batch reappears after its visibility timeout.
     const ids = messages.map((m) => m.MessageId);
-    const failed = this.spec.reportBatchItemFailures ? interpretBatchResponse(result.payload, ids) : new Set<string>();
+    const failed = this.spec.reportBatchItemFailures
+      ? interpretBatchResponse(result.payload, ids)
+      : new Set<string>();
     if (failed === "invalid") return;
     await Promise.all(
       messages
@@ -97,8 +102,13 @@ export class SqsEventSource {
   }
 
   private toRecord(message: ReceivedMessage) {
-    const { ApproximateReceiveCount, SentTimestamp, SenderId, ApproximateFirstReceiveTimestamp, AWSTraceHeader } =
-      message.Attributes;
+    const {
+      ApproximateReceiveCount,
+      SentTimestamp,
+      SenderId,
+      ApproximateFirstReceiveTimestamp,
+      AWSTraceHeader,
+    } = message.Attributes;
     return {
       messageId: message.MessageId,
       receiptHandle: message.ReceiptHandle,

@@ -7,15 +7,27 @@ import { parentPort, workerData } from "node:worker_threads";
 
 // Nothing leaves the machine: TCP and UDP are refused unless they go to a loopback address.
 const isLoopback = (host) =>
-  host === undefined || host === "localhost" || /^127\./.test(host) || host === "::1" || host === "::ffff:127.0.0.1";
+  host === undefined ||
+  host === "localhost" ||
+  /^127\./.test(host) ||
+  host === "::1" ||
+  host === "::ffff:127.0.0.1";
 const originalConnect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
-  const options = typeof args[0] === "object" && args[0] !== null ? (Array.isArray(args[0]) ? args[0][0] : args[0]) : { host: args[1] };
+  const options =
+    typeof args[0] === "object" && args[0] !== null
+      ? Array.isArray(args[0])
+        ? args[0][0]
+        : args[0]
+      : { host: args[1] };
   const host = options?.host ?? (typeof args[1] === "string" ? args[1] : undefined);
   if (!options?.path && !isLoopback(host)) {
-    const error = Object.assign(new Error(`Local cloud: connection to ${host} refused (only loopback is reachable)`), {
-      code: "ECONNREFUSED",
-    });
+    const error = Object.assign(
+      new Error(`Local cloud: connection to ${host} refused (only loopback is reachable)`),
+      {
+        code: "ECONNREFUSED",
+      },
+    );
     process.nextTick(() => this.destroy(error));
     return this;
   }
@@ -65,6 +77,11 @@ parentPort.on("message", async (message) => {
     parentPort.postMessage({ invocationId, ok: true, result: result === undefined ? null : result });
   } catch (error) {
     const errorType = error?.name ?? "Error";
-    parentPort.postMessage({ invocationId, ok: false, errorType, errorMessage: String(error?.message ?? error) });
+    parentPort.postMessage({
+      invocationId,
+      ok: false,
+      errorType,
+      errorMessage: String(error?.message ?? error),
+    });
   }
 });

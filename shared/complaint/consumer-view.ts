@@ -20,6 +20,12 @@ export function consumerView(record: ComplaintRecord) {
     },
     timeline: record.timeline
       .filter((entry) => entry.visibility === "consumer")
-      .map(({ at, from, to, reason, note }) => ({ at, from, to, ...(reason ? { reason } : {}), ...(note ? { note } : {}) })),
+      .map(({ at, from, to, reason, note }) => ({
+        at,
+        from,
+        to,
+        ...(reason ? { reason } : {}),
+        ...(note ? { note } : {}),
+      })),
   };
 }

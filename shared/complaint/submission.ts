@@ -24,7 +24,11 @@ export const ISSUE_NATURES = [
 ] as const;
 
 /** Safety issues are urgent: shorter deadlines, delivered first (DESIGN: Lifecycle). */
-export const SAFETY_NATURES: ReadonlySet<string> = new Set(["personal_injury", "food_safety", "cosmetic_reaction"]);
+export const SAFETY_NATURES: ReadonlySet<string> = new Set([
+  "personal_injury",
+  "food_safety",
+  "cosmetic_reaction",
+]);
 
 export const GOODS_DOMAINS = [
   "food",
@@ -77,6 +81,7 @@ const text = (min: number, max: number) =>
     .min(min)
     .max(max)
     // No control characters (NUL and friends) other than line breaks and tabs in free text.
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, "printable text");
 
 const singleLine = (min: number, max: number) =>
@@ -84,6 +89,7 @@ const singleLine = (min: number, max: number) =>
     .string()
     .min(min)
     .max(max)
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     .regex(/^[^\u0000-\u001F\u007F]*$/, "a single line of printable text");
 
 const localDate = z.iso.date();

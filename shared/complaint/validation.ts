@@ -17,6 +17,7 @@ export function fieldErrors(error: z.ZodError): FieldError[] {
 
 export function parseOrThrow<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ProblemError("validation", `${what} is not valid`, fieldErrors(result.error));
+  if (!result.success)
+    throw new ProblemError("validation", `${what} is not valid`, fieldErrors(result.error));
   return result.data;
 }

@@ -13,7 +13,10 @@ export function retryDelaySeconds(
   retryAfterSeconds: number | undefined,
   random: () => number = Math.random,
 ): number {
-  const exponential = Math.min(schedule.maxDelaySeconds, schedule.baseDelaySeconds * 2 ** Math.max(0, attempt - 1));
+  const exponential = Math.min(
+    schedule.maxDelaySeconds,
+    schedule.baseDelaySeconds * 2 ** Math.max(0, attempt - 1),
+  );
   const jittered = exponential / 2 + random() * (exponential / 2);
   const delay = Math.max(jittered, retryAfterSeconds ?? 0);
   return Math.min(MAX_VISIBILITY_SECONDS, Math.ceil(delay));

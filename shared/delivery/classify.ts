@@ -25,12 +25,17 @@ const RETRYABLE_CLIENT_ERRORS = new Set([408, 409, 425, 429]);
  */
 export function classifyAnswer(rule: SuccessRule, answer: PlatformAnswer, now: Date): DeliveryVerdict {
   if (answer.transportError || answer.status === undefined) {
-    return { kind: "retry", reason: answer.transportError === "timeout" ? "request timed out" : "connection failed" };
+    return {
+      kind: "retry",
+      reason: answer.transportError === "timeout" ? "request timed out" : "connection failed",
+    };
   }
   const status = answer.status;
   if (status >= 200 && status < 300) {
     const judgement = judgeAnswer(rule, status, answer.body ?? "");
-    return judgement.ok ? { kind: "delivered", caseRef: judgement.caseRef } : { kind: "retry", reason: judgement.reason };
+    return judgement.ok
+      ? { kind: "delivered", caseRef: judgement.caseRef }
+      : { kind: "retry", reason: judgement.reason };
   }
   if (status >= 500 || RETRYABLE_CLIENT_ERRORS.has(status)) {
     const retryAfterSeconds = parseRetryAfter(answer.headers?.get("retry-after") ?? null, now);

@@ -7,8 +7,8 @@ import {
   attemptSk,
   type ComplaintRecord,
   complaintPk,
-  deadlineShard,
   type DeliveryState,
+  deadlineShard,
 } from "../complaint/record";
 import { type ComplaintNotice, complaintNoticeSchema } from "../events/contract";
 import { canTransition } from "../lifecycle/state-machine";
@@ -28,7 +28,12 @@ export interface DeliveryConfig {
 export interface DeliveryDependencies {
   store: ComplaintStore;
   secrets: () => Promise<WebhookSecrets>;
-  post: (url: string, headers: Record<string, string>, payload: string, timeoutMs: number) => Promise<PlatformAnswer>;
+  post: (
+    url: string,
+    headers: Record<string, string>,
+    payload: string,
+    timeoutMs: number,
+  ) => Promise<PlatformAnswer>;
   /** Hides the message until the next attempt is due. */
   delayRetry: (receiptHandle: string, seconds: number) => Promise<void>;
   /** Parks a message in the platform's DLQ with the reason, for an operator to see and redrive. */
@@ -144,7 +149,12 @@ async function settle(
     throw new RetryLaterError(0);
   }
 
-  const delay = retryDelaySeconds(attempt, config.retry, verdict.kind === "retry" ? verdict.retryAfterSeconds : undefined, deps.random);
+  const delay = retryDelaySeconds(
+    attempt,
+    config.retry,
+    verdict.kind === "retry" ? verdict.retryAfterSeconds : undefined,
+    deps.random,
+  );
   await recordAttempt(deps, config, notice, attempt, "retry", answer, verdict.reason);
   await updateDelivery(deps, notice.complaintId, { ...attempts, lastError: verdict.reason });
   await deps.delayRetry(message.receiptHandle, delay);
@@ -160,7 +170,14 @@ async function markDelivered(
   now: Date,
 ): Promise<void> {
   const at = now.toISOString();
-  const delivery: DeliveryState = { ...current.delivery, state: "delivered", caseRef, deliveredAt: at, attempts: attempt, lastAttemptAt: at };
+  const delivery: DeliveryState = {
+    ...current.delivery,
+    state: "delivered",
+    caseRef,
+    deliveredAt: at,
+    attempts: attempt,
+    lastAttemptAt: at,
+  };
   delete delivery.lastError;
   if (!canTransition(current.status, "DELIVERED", "hub")) {
     // The complaint moved on meanwhile (e.g. withdrawn): keep the case reference, leave the status alone.
@@ -182,7 +199,11 @@ async function markDelivered(
   );
 }
 
-async function updateDelivery(deps: DeliveryDependencies, complaintId: string, change: Partial<DeliveryState>) {
+async function updateDelivery(
+  deps: DeliveryDependencies,
+  complaintId: string,
+  change: Partial<DeliveryState>,
+) {
   await withFreshRead(deps.store, complaintId, async (current) => {
     await deps.store.updateDelivery(current, change, deps.now());
     return true;
@@ -235,4 +256,5 @@ function parseNotice(body: string): ComplaintNotice | undefined {
   }
 }
 
-const attemptNumber = (message: SQSRecord) => Math.max(1, Number(message.attributes.ApproximateReceiveCount) || 1);
+const attemptNumber = (message: SQSRecord) =>
+  Math.max(1, Number(message.attributes.ApproximateReceiveCount) || 1);

@@ -29,7 +29,8 @@ const withPrefix = (key: string) => (key.startsWith("whsec_") ? key : `whsec_${k
 export function parseWebhookSecrets(value: string): WebhookSecrets {
   if (!value.trimStart().startsWith("{")) return { current: value.trim() };
   const parsed = JSON.parse(value) as Partial<WebhookSecrets>;
-  if (typeof parsed.current !== "string" || !parsed.current) throw new Error("Webhook secret has no current key");
+  if (typeof parsed.current !== "string" || !parsed.current)
+    throw new Error("Webhook secret has no current key");
   return typeof parsed.previous === "string" && parsed.previous
     ? { current: parsed.current, previous: parsed.previous }
     : { current: parsed.current };

@@ -17,7 +17,8 @@ export function readPath(value: unknown, path: string): unknown {
  * with an error code in the body, and a success must name the case it opened.
  */
 export function judgeAnswer(rule: SuccessRule, status: number, bodyText: string): Judgement {
-  if (!rule.statuses.includes(status)) return { ok: false, reason: `status ${status} is not a success status` };
+  if (!rule.statuses.includes(status))
+    return { ok: false, reason: `status ${status} is not a success status` };
   let body: unknown;
   try {
     body = JSON.parse(bodyText);

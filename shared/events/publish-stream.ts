@@ -46,7 +46,10 @@ export async function publishStreamBatch(
     const failed = chunk.findIndex((_, i) => !results[i]?.EventId || results[i]?.ErrorCode);
     if (failed >= 0) {
       const firstFailure = chunk[failed] as Pending;
-      return { batchItemFailures: [{ itemIdentifier: firstFailure.sequenceNumber }], published: published + failed };
+      return {
+        batchItemFailures: [{ itemIdentifier: firstFailure.sequenceNumber }],
+        published: published + failed,
+      };
     }
     published += chunk.length;
   }
@@ -86,7 +89,10 @@ function* chunks(pending: Pending[]): Generator<Pending[]> {
   let bytes = 0;
   for (const item of pending) {
     const size = entrySize(item.entry);
-    if (current.length === MAX_ENTRIES_PER_CALL || (current.length > 0 && bytes + size > MAX_BYTES_PER_CALL)) {
+    if (
+      current.length === MAX_ENTRIES_PER_CALL ||
+      (current.length > 0 && bytes + size > MAX_BYTES_PER_CALL)
+    ) {
       yield current;
       current = [];
       bytes = 0;

@@ -1,9 +1,5 @@
 import type { ComplaintRecord } from "../complaint/record";
-import {
-  DETAIL_TYPES,
-  type DeliveryParkedDetail,
-  type StatusChangedDetail,
-} from "./contract";
+import { DETAIL_TYPES, type DeliveryParkedDetail, type StatusChangedDetail } from "./contract";
 import { noticeFor } from "./notice";
 
 /** A bus event decided from one change of a complaint item. */
@@ -17,7 +13,10 @@ export interface HubEvent {
  * The outbox rule: which events a change of the complaint item stands for. An insert is a submission to be
  * routed; a status change and a delivery that got parked are announced so new rules can subscribe.
  */
-export function eventsForChange(oldImage: ComplaintRecord | undefined, newImage: ComplaintRecord | undefined): HubEvent[] {
+export function eventsForChange(
+  oldImage: ComplaintRecord | undefined,
+  newImage: ComplaintRecord | undefined,
+): HubEvent[] {
   if (!newImage) return [];
   const time = new Date(newImage.updatedAt);
   if (!oldImage) {
@@ -42,7 +41,10 @@ export function eventsForChange(oldImage: ComplaintRecord | undefined, newImage:
     events.push({ detailType: DETAIL_TYPES.statusChanged, detail, time });
   }
   const parkedState = newImage.delivery.state;
-  if ((parkedState === "parked" || parkedState === "dead_lettered") && oldImage.delivery.state !== parkedState) {
+  if (
+    (parkedState === "parked" || parkedState === "dead_lettered") &&
+    oldImage.delivery.state !== parkedState
+  ) {
     const detail: DeliveryParkedDetail = {
       schemaVersion: "1",
       complaintId: newImage.complaintId,

@@ -3,22 +3,42 @@ import type { FieldError } from "../complaint/submission";
 
 /** RFC 9457 problem details. `type` values are stable: clients may switch on them. */
 export const PROBLEM_TYPES = {
-  malformedJson: { type: "urn:complaint-hub:problem:malformed-json", title: "The body is not valid JSON", status: 400 },
-  validation: { type: "urn:complaint-hub:problem:validation", title: "The request is not valid", status: 400 },
-  unauthorized: { type: "urn:complaint-hub:problem:unauthorized", title: "Credentials are missing", status: 401 },
+  malformedJson: {
+    type: "urn:complaint-hub:problem:malformed-json",
+    title: "The body is not valid JSON",
+    status: 400,
+  },
+  validation: {
+    type: "urn:complaint-hub:problem:validation",
+    title: "The request is not valid",
+    status: 400,
+  },
+  unauthorized: {
+    type: "urn:complaint-hub:problem:unauthorized",
+    title: "Credentials are missing",
+    status: 401,
+  },
   notFound: { type: "urn:complaint-hub:problem:not-found", title: "No such resource", status: 404 },
   idempotencyConflict: {
     type: "urn:complaint-hub:problem:idempotency-conflict",
     title: "The Idempotency-Key was already used with a different body",
     status: 409,
   },
-  tooLarge: { type: "urn:complaint-hub:problem:payload-too-large", title: "The body is too large", status: 413 },
+  tooLarge: {
+    type: "urn:complaint-hub:problem:payload-too-large",
+    title: "The body is too large",
+    status: 413,
+  },
   unsupportedMediaType: {
     type: "urn:complaint-hub:problem:unsupported-media-type",
     title: "The body must be application/json",
     status: 415,
   },
-  internal: { type: "urn:complaint-hub:problem:internal", title: "Something went wrong on our side", status: 500 },
+  internal: {
+    type: "urn:complaint-hub:problem:internal",
+    title: "Something went wrong on our side",
+    status: 500,
+  },
 } as const;
 
 export type ProblemKind = keyof typeof PROBLEM_TYPES;

@@ -1,4 +1,10 @@
-import { type Actor, type ComplaintStatus, TERMINAL_STATUSES, type TimelineEntry, type Visibility } from "./states";
+import {
+  type Actor,
+  type ComplaintStatus,
+  TERMINAL_STATUSES,
+  type TimelineEntry,
+  type Visibility,
+} from "./states";
 
 type Rule = readonly [from: readonly ComplaintStatus[], to: ComplaintStatus, actors: readonly Actor[]];
 
@@ -26,12 +32,20 @@ const RULES: readonly Rule[] = [
   // Push platforms are delivered by the hub; pull platforms confirm receipt themselves.
   [["QUEUED"], "DELIVERED", ["hub", "platform"]],
   [["DELIVERED", ...CHASED], "ACKNOWLEDGED", ["platform"]],
-  [["DELIVERED", "ACKNOWLEDGED", "AWAITING_CONSUMER_CONFIRMATION", ...CHASED], "IN_PROGRESS", ["platform", "consumer"]],
+  [
+    ["DELIVERED", "ACKNOWLEDGED", "AWAITING_CONSUMER_CONFIRMATION", ...CHASED],
+    "IN_PROGRESS",
+    ["platform", "consumer"],
+  ],
   [[...AWAITING_PLATFORM, ...CHASED], "AWAITING_CONSUMER_CONFIRMATION", ["platform"]],
   [["QUEUED", ...AWAITING_PLATFORM, ...CHASED], "REROUTE_REVIEW", ["platform", "operator"]],
   [AWAITING_PLATFORM, "OVERDUE", ["schedule"]],
   [["OVERDUE"], "SUPERVISED", ["schedule", "operator"]],
-  [["SUPERVISED", "AWAITING_CONSUMER_CONFIRMATION"], "ASSOCIATION_MEDIATION", ["schedule", "operator", "consumer"]],
+  [
+    ["SUPERVISED", "AWAITING_CONSUMER_CONFIRMATION"],
+    "ASSOCIATION_MEDIATION",
+    ["schedule", "operator", "consumer"],
+  ],
   [["AWAITING_CONSUMER_CONFIRMATION"], "CLOSED", ["consumer", "schedule", "operator"]],
   [["ASSOCIATION_MEDIATION", "REROUTE_REVIEW", ...CHASED, ...AWAITING_PLATFORM], "CLOSED", ["operator"]],
   [OPEN, "WITHDRAWN", ["consumer"]],
@@ -50,7 +64,9 @@ export class IllegalTransitionError extends Error {
 
 export function canTransition(from: ComplaintStatus, to: ComplaintStatus, actor: Actor): boolean {
   if (TERMINAL_STATUSES.has(from)) return false;
-  return RULES.some(([froms, target, actors]) => target === to && froms.includes(from) && actors.includes(actor));
+  return RULES.some(
+    ([froms, target, actors]) => target === to && froms.includes(from) && actors.includes(actor),
+  );
 }
 
 export interface TransitionRequest {

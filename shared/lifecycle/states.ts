@@ -18,7 +18,11 @@ export const COMPLAINT_STATUSES = [
 
 export type ComplaintStatus = (typeof COMPLAINT_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<ComplaintStatus> = new Set(["CLOSED", "WITHDRAWN", "NOT_ACCEPTED"]);
+export const TERMINAL_STATUSES: ReadonlySet<ComplaintStatus> = new Set([
+  "CLOSED",
+  "WITHDRAWN",
+  "NOT_ACCEPTED",
+]);
 
 /** Who may cause a transition. */
 export const ACTORS = ["consumer", "hub", "platform", "operator", "schedule"] as const;

@@ -69,7 +69,11 @@ export class ComplaintStore {
    * Moves a complaint through the lifecycle: the state machine decides, and the write is conditional on the
    * version it decided on, so a concurrent change makes this throw VersionConflictError instead of winning.
    */
-  async transition(current: ComplaintRecord, request: TransitionRequest, effects: SideEffects = {}): Promise<void> {
+  async transition(
+    current: ComplaintRecord,
+    request: TransitionRequest,
+    effects: SideEffects = {},
+  ): Promise<void> {
     const outcome = decideTransition(current, request);
     const at = request.at.toISOString();
     const update = new UpdateExpression()
@@ -85,7 +89,9 @@ export class ComplaintStore {
 
   /** Changes delivery bookkeeping without a lifecycle transition (still guarded by the version). */
   async updateDelivery(current: ComplaintRecord, delivery: Partial<DeliveryState>, now: Date): Promise<void> {
-    const update = new UpdateExpression().set("updatedAt", now.toISOString()).set("version", current.version + 1);
+    const update = new UpdateExpression()
+      .set("updatedAt", now.toISOString())
+      .set("version", current.version + 1);
     for (const [key, value] of Object.entries(delivery)) {
       if (value !== undefined) update.set(`delivery.${key}`, value);
     }
@@ -108,7 +114,8 @@ export class ComplaintStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new VersionConflictError(current.complaintId);
+      if (error instanceof ConditionalCheckFailedException)
+        throw new VersionConflictError(current.complaintId);
       throw error;
     }
   }
