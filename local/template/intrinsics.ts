@@ -58,7 +58,8 @@ const INTRINSICS: Record<string, Intrinsic> = {
     const [index, list] = arg as [unknown, unknown];
     const items = resolveValue(list, ctx) as unknown[];
     const i = Number(resolveValue(index, ctx));
-    if (!Array.isArray(items) || i < 0 || i >= items.length) throw new UnresolvableError(`Fn::Select index ${i} out of range`);
+    if (!Array.isArray(items) || i < 0 || i >= items.length)
+      throw new UnresolvableError(`Fn::Select index ${i} out of range`);
     return items[i];
   },
   "Fn::Split": (arg, ctx) => {
@@ -66,7 +67,9 @@ const INTRINSICS: Record<string, Intrinsic> = {
     return resolveString(source, ctx).split(separator);
   },
   "Fn::Sub": (arg, ctx) => {
-    const [template, variables] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
+    const [template, variables] = Array.isArray(arg)
+      ? (arg as [string, Record<string, unknown>])
+      : [String(arg), {}];
     return template.replace(/\$\{([^}!][^}]*)\}/g, (_, name: string) => {
       if (name in variables) return resolveString(variables[name], ctx);
       if (name.includes(".")) {
@@ -90,7 +93,8 @@ const PSEUDO: Record<string, (ctx: ResolveContext) => string> = {
   "AWS::Partition": (ctx) => ctx.partition,
   "AWS::URLSuffix": (ctx) => (ctx.partition === "aws-cn" ? "amazonaws.com.cn" : "amazonaws.com"),
   "AWS::StackName": (ctx) => ctx.stackName,
-  "AWS::StackId": (ctx) => `arn:${ctx.partition}:cloudformation:${ctx.region}:${ctx.accountId}:stack/${ctx.stackName}/local`,
+  "AWS::StackId": (ctx) =>
+    `arn:${ctx.partition}:cloudformation:${ctx.region}:${ctx.accountId}:stack/${ctx.stackName}/local`,
   "AWS::NoValue": () => "",
 };
 
@@ -106,6 +110,7 @@ function ref(name: string, ctx: ResolveContext): string {
 function getAtt(logicalId: string, attribute: string, ctx: ResolveContext): string {
   const resource = ctx.physical(logicalId);
   const value = resource?.attributes[attribute];
-  if (value === undefined) throw new UnresolvableError(`Fn::GetAtt ${logicalId}.${attribute} is not known locally`);
+  if (value === undefined)
+    throw new UnresolvableError(`Fn::GetAtt ${logicalId}.${attribute} is not known locally`);
   return value;
 }

@@ -36,25 +36,44 @@ export function physicalResource(
     case "AWS::SQS::Queue": {
       const queueName = name("QueueName") ?? fallback.slice(0, 80);
       const url = `${id.awsEndpoint}/${account}/${queueName}`;
-      return { ref: url, attributes: { Arn: `arn:${p}:sqs:${region}:${account}:${queueName}`, QueueName: queueName, QueueUrl: url } };
+      return {
+        ref: url,
+        attributes: {
+          Arn: `arn:${p}:sqs:${region}:${account}:${queueName}`,
+          QueueName: queueName,
+          QueueUrl: url,
+        },
+      };
     }
     case "AWS::DynamoDB::GlobalTable":
     case "AWS::DynamoDB::Table": {
       const tableName = name("TableName") ?? fallback;
       const arn = `arn:${p}:dynamodb:${region}:${account}:table/${tableName}`;
-      return { ref: tableName, attributes: { Arn: arn, StreamArn: `${arn}/stream/local`, TableId: short(arn) } };
+      return {
+        ref: tableName,
+        attributes: { Arn: arn, StreamArn: `${arn}/stream/local`, TableId: short(arn) },
+      };
     }
     case "AWS::Events::EventBus": {
       const busName = name("Name") ?? fallback;
-      return { ref: busName, attributes: { Arn: `arn:${p}:events:${region}:${account}:event-bus/${busName}`, Name: busName } };
+      return {
+        ref: busName,
+        attributes: { Arn: `arn:${p}:events:${region}:${account}:event-bus/${busName}`, Name: busName },
+      };
     }
     case "AWS::Events::Archive": {
       const archiveName = name("ArchiveName") ?? fallback;
-      return { ref: archiveName, attributes: { Arn: `arn:${p}:events:${region}:${account}:archive/${archiveName}` } };
+      return {
+        ref: archiveName,
+        attributes: { Arn: `arn:${p}:events:${region}:${account}:archive/${archiveName}` },
+      };
     }
     case "AWS::Events::Rule": {
       const ruleName = name("Name") ?? fallback;
-      return { ref: ruleName, attributes: { Arn: `arn:${p}:events:${region}:${account}:rule/${ruleName}` } };
+      // Rules on a custom bus carry the bus in their ARN.
+      const bus = name("EventBusName")?.split("/").pop();
+      const path = bus && bus !== "default" ? `${bus}/${ruleName}` : ruleName;
+      return { ref: ruleName, attributes: { Arn: `arn:${p}:events:${region}:${account}:rule/${path}` } };
     }
     case "AWS::SecretsManager::Secret": {
       const secretName = name("Name") ?? fallback;
@@ -63,19 +82,31 @@ export function physicalResource(
     }
     case "AWS::Lambda::Function": {
       const functionName = name("FunctionName") ?? fallback.slice(0, 64);
-      return { ref: functionName, attributes: { Arn: `arn:${p}:lambda:${region}:${account}:function:${functionName}` } };
+      return {
+        ref: functionName,
+        attributes: { Arn: `arn:${p}:lambda:${region}:${account}:function:${functionName}` },
+      };
     }
     case "AWS::IAM::Role": {
       const roleName = name("RoleName") ?? fallback.slice(0, 64);
-      return { ref: roleName, attributes: { Arn: `arn:${p}:iam::${account}:role/${roleName}`, RoleId: short(roleName) } };
+      return {
+        ref: roleName,
+        attributes: { Arn: `arn:${p}:iam::${account}:role/${roleName}`, RoleId: short(roleName) },
+      };
     }
     case "AWS::Logs::LogGroup": {
       const groupName = name("LogGroupName") ?? `/local/${fallback}`;
-      return { ref: groupName, attributes: { Arn: `arn:${p}:logs:${region}:${account}:log-group:${groupName}:*` } };
+      return {
+        ref: groupName,
+        attributes: { Arn: `arn:${p}:logs:${region}:${account}:log-group:${groupName}:*` },
+      };
     }
     case "AWS::KMS::Key": {
       const keyId = `${short(logicalId, 8)}-${short(`${logicalId}1`, 4)}-${short(`${logicalId}2`, 4)}-${short(`${logicalId}3`, 4)}-${short(`${logicalId}4`, 12)}`;
-      return { ref: keyId, attributes: { Arn: `arn:${p}:kms:${region}:${account}:key/${keyId}`, KeyId: keyId } };
+      return {
+        ref: keyId,
+        attributes: { Arn: `arn:${p}:kms:${region}:${account}:key/${keyId}`, KeyId: keyId },
+      };
     }
     case "AWS::SNS::Topic": {
       const topicName = name("TopicName") ?? fallback;

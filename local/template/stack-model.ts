@@ -86,12 +86,18 @@ export interface StackModel {
   outputs: Record<string, string>;
 }
 
-export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity, "stackName" | "region">): StackModel {
+export function buildStackModel(
+  stack: LoadedStack,
+  identity: Omit<CloudIdentity, "stackName" | "region">,
+): StackModel {
   const id: CloudIdentity = { ...identity, stackName: stack.stackName, region: stack.region };
   const resources = stack.template.Resources;
   const physical = new Map<string, PhysicalResource>();
   const parameters = Object.fromEntries(
-    Object.entries(stack.template.Parameters ?? {}).map(([name, p]) => [name, name === "BootstrapVersion" ? "30" : String(p.Default ?? "")]),
+    Object.entries(stack.template.Parameters ?? {}).map(([name, p]) => [
+      name,
+      name === "BootstrapVersion" ? "30" : String(p.Default ?? ""),
+    ]),
   );
   const ctx: ResolveContext = {
     region: id.region,
@@ -122,40 +128,62 @@ export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity
     Object.entries(resources).filter(([, r]) => r.Type === type) as [string, TemplateResource][];
   const props = (r: TemplateResource) => (r.Properties ?? {}) as Record<string, unknown>;
 
-  const tables: TableModel[] = [...ofType("AWS::DynamoDB::GlobalTable"), ...ofType("AWS::DynamoDB::Table")].map(
-    ([logicalId, r]) => {
-      const p = resolve(props(r)) as Record<string, unknown>;
-      const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
-      const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
-      const pr = physical.get(logicalId) as PhysicalResource;
-      return {
-        logicalId,
-        name: pr.ref,
-        ...(stream?.StreamViewType ? { streamArn: pr.attributes.StreamArn, streamViewType: stream.StreamViewType } : {}),
-        keySchema: p.KeySchema as TableModel["keySchema"],
-        attributeDefinitions: p.AttributeDefinitions as TableModel["attributeDefinitions"],
-        globalSecondaryIndexes: ((p.GlobalSecondaryIndexes as TableModel["globalSecondaryIndexes"]) ?? []).map((g) => ({
+  const tables: TableModel[] = [
+    ...ofType("AWS::DynamoDB::GlobalTable"),
+    ...ofType("AWS::DynamoDB::Table"),
+  ].map(([logicalId, r]) => {
+    const p = resolve(props(r)) as Record<string, unknown>;
+    const stream = p.StreamSpecification as { StreamViewType?: string } | undefined;
+    const ttl = p.TimeToLiveSpecification as { AttributeName?: string; Enabled?: boolean } | undefined;
+    const pr = physical.get(logicalId) as PhysicalResource;
+    return {
+      logicalId,
+      name: pr.ref,
+      ...(stream?.StreamViewType
+        ? { streamArn: pr.attributes.StreamArn, streamViewType: stream.StreamViewType }
+        : {}),
+      keySchema: p.KeySchema as TableModel["keySchema"],
+      attributeDefinitions: p.AttributeDefinitions as TableModel["attributeDefinitions"],
+      globalSecondaryIndexes: ((p.GlobalSecondaryIndexes as TableModel["globalSecondaryIndexes"]) ?? []).map(
+        (g) => ({
           IndexName: g.IndexName,
           KeySchema: g.KeySchema,
           Projection: g.Projection,
-        })),
-        ...(ttl?.AttributeName ? { timeToLiveAttribute: ttl.AttributeName } : {}),
-      };
-    },
-  );
+        }),
+      ),
+      ...(ttl?.AttributeName ? { timeToLiveAttribute: ttl.AttributeName } : {}),
+    };
+  });
 
   const queues: QueueModel[] = ofType("AWS::SQS::Queue").map(([logicalId, r]) => {
     const p = resolve(props(r)) as Record<string, unknown>;
     const pr = physical.get(logicalId) as PhysicalResource;
     const attributes: Record<string, string> = {};
-    for (const key of ["VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "MaximumMessageSize", "ReceiveMessageWaitTimeSeconds", "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "SqsManagedSseEnabled"]) {
+    for (const key of [
+      "VisibilityTimeout",
+      "MessageRetentionPeriod",
+      "DelaySeconds",
+      "MaximumMessageSize",
+      "ReceiveMessageWaitTimeSeconds",
+      "KmsMasterKeyId",
+      "KmsDataKeyReusePeriodSeconds",
+      "SqsManagedSseEnabled",
+    ]) {
       if (p[key] !== undefined) attributes[key] = String(p[key]);
     }
     if (p.RedrivePolicy) attributes.RedrivePolicy = JSON.stringify(p.RedrivePolicy);
-    return { logicalId, name: pr.attributes.QueueName as string, url: pr.ref, arn: pr.attributes.Arn as string, attributes };
+    return {
+      logicalId,
+      name: pr.attributes.QueueName as string,
+      url: pr.ref,
+      arn: pr.attributes.Arn as string,
+      attributes,
+    };
   });
 
-  const buses = ofType("AWS::Events::EventBus").map(([logicalId]) => (physical.get(logicalId) as PhysicalResource).ref);
+  const buses = ofType("AWS::Events::EventBus").map(
+    ([logicalId]) => (physical.get(logicalId) as PhysicalResource).ref,
+  );
   const busNameOf = (value: unknown) => {
     if (value === undefined) return "default";
     const name = str(value);
@@ -166,16 +194,34 @@ export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity
     const p = props(r);
     const targets = ((p.Targets as Record<string, unknown>[] | undefined) ?? []).map((t) => {
       const target = resolve(t) as Record<string, unknown>;
-      const transformer = target.InputTransformer as { InputPathsMap?: Record<string, string>; InputTemplate: string } | undefined;
-      const retry = target.RetryPolicy as { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number } | undefined;
+      const transformer = target.InputTransformer as
+        | { InputPathsMap?: Record<string, string>; InputTemplate: string }
+        | undefined;
+      const retry = target.RetryPolicy as
+        | { MaximumRetryAttempts?: number; MaximumEventAgeInSeconds?: number }
+        | undefined;
       const dlq = target.DeadLetterConfig as { Arn?: string } | undefined;
       return {
         id: String(target.Id),
         arn: String(target.Arn),
         ...(target.Input !== undefined ? { input: String(target.Input) } : {}),
         ...(target.InputPath !== undefined ? { inputPath: String(target.InputPath) } : {}),
-        ...(transformer ? { inputTransformer: { inputPathsMap: transformer.InputPathsMap ?? {}, inputTemplate: transformer.InputTemplate } } : {}),
-        ...(retry ? { retryPolicy: { maximumRetryAttempts: retry.MaximumRetryAttempts, maximumEventAgeInSeconds: retry.MaximumEventAgeInSeconds } } : {}),
+        ...(transformer
+          ? {
+              inputTransformer: {
+                inputPathsMap: transformer.InputPathsMap ?? {},
+                inputTemplate: transformer.InputTemplate,
+              },
+            }
+          : {}),
+        ...(retry
+          ? {
+              retryPolicy: {
+                maximumRetryAttempts: retry.MaximumRetryAttempts,
+                maximumEventAgeInSeconds: retry.MaximumEventAgeInSeconds,
+              },
+            }
+          : {}),
         ...(dlq?.Arn ? { deadLetterArn: dlq.Arn } : {}),
       } satisfies RuleTargetModel;
     });
@@ -204,7 +250,9 @@ export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity
     return {
       name: p.Name === undefined ? `${id.stackName}-${logicalId}` : str(p.Name),
       arn: pr.ref,
-      ...(p.GenerateSecretString ? { generate: resolve(p.GenerateSecretString) as Record<string, unknown> } : {}),
+      ...(p.GenerateSecretString
+        ? { generate: resolve(p.GenerateSecretString) as Record<string, unknown> }
+        : {}),
       ...(p.SecretString !== undefined ? { secretString: str(p.SecretString) } : {}),
     };
   });
@@ -214,7 +262,8 @@ export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity
     const pr = physical.get(logicalId) as PhysicalResource;
     const code = p.Code as { S3Key?: unknown };
     const [file, handlerExport] = splitHandler(String(p.Handler ?? "index.handler"));
-    const variables = (resolve((p.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) ?? {}) as Record<string, unknown>;
+    const variables = (resolve((p.Environment as { Variables?: unknown } | undefined)?.Variables ?? {}) ??
+      {}) as Record<string, unknown>;
     const logging = p.LoggingConfig as { LogGroup?: unknown } | undefined;
     return {
       logicalId,
@@ -226,42 +275,68 @@ export function buildStackModel(stack: LoadedStack, identity: Omit<CloudIdentity
       timeoutSeconds: Number(p.Timeout ?? 3),
       memorySize: Number(p.MemorySize ?? 128),
       logGroupName: logging?.LogGroup ? str(logging.LogGroup) : `/aws/lambda/${pr.ref}`,
-      maxConcurrency: Number(p.ReservedConcurrentExecutions ?? DEFAULT_FUNCTION_CONCURRENCY) || DEFAULT_FUNCTION_CONCURRENCY,
+      maxConcurrency:
+        Number(p.ReservedConcurrentExecutions ?? DEFAULT_FUNCTION_CONCURRENCY) ||
+        DEFAULT_FUNCTION_CONCURRENCY,
     };
   });
 
-  const eventSourceMappings: EventSourceMappingModel[] = ofType("AWS::Lambda::EventSourceMapping").map(([, r]) => {
-    const p = resolve(props(r)) as Record<string, unknown>;
-    const sourceArn = String(p.EventSourceArn);
-    const kind = sourceArn.includes(":sqs:") ? "sqs" : "dynamodb-stream";
-    const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
-    const filters = (p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? [];
-    const onFailure = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)?.OnFailure?.Destination;
-    const functionName = String(p.FunctionName);
-    return {
-      functionName: functionName.startsWith("arn:") ? (functionName.split(":").pop() as string) : functionName,
-      sourceArn,
-      kind,
-      batchSize: Number(p.BatchSize ?? (kind === "sqs" ? 10 : 100)),
-      maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
-      ...(scaling?.MaximumConcurrency ? { maximumConcurrency: scaling.MaximumConcurrency } : {}),
-      reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes("ReportBatchItemFailures"),
-      filterPatterns: filters.map((f) => f.Pattern),
-      bisectOnError: p.BisectBatchOnFunctionError === true,
-      maximumRetryAttempts: p.MaximumRetryAttempts === undefined ? -1 : Number(p.MaximumRetryAttempts),
-      maximumRecordAgeSeconds: p.MaximumRecordAgeInSeconds === undefined ? -1 : Number(p.MaximumRecordAgeInSeconds),
-      ...(onFailure ? { onFailureArn: onFailure } : {}),
-      ...(p.StartingPosition ? { startingPosition: String(p.StartingPosition) } : {}),
-      parallelizationFactor: Number(p.ParallelizationFactor ?? 1),
-      enabled: p.Enabled !== false,
-    };
-  });
-
-  const outputs = Object.fromEntries(
-    Object.entries(stack.template.Outputs ?? {}).map(([name, output]) => [name, String(resolve(output.Value))]),
+  const eventSourceMappings: EventSourceMappingModel[] = ofType("AWS::Lambda::EventSourceMapping").map(
+    ([, r]) => {
+      const p = resolve(props(r)) as Record<string, unknown>;
+      const sourceArn = String(p.EventSourceArn);
+      const kind = sourceArn.includes(":sqs:") ? "sqs" : "dynamodb-stream";
+      const scaling = p.ScalingConfig as { MaximumConcurrency?: number } | undefined;
+      const filters = (p.FilterCriteria as { Filters?: { Pattern: string }[] } | undefined)?.Filters ?? [];
+      const onFailure = (p.DestinationConfig as { OnFailure?: { Destination?: string } } | undefined)
+        ?.OnFailure?.Destination;
+      const functionName = String(p.FunctionName);
+      return {
+        functionName: functionName.startsWith("arn:")
+          ? (functionName.split(":").pop() as string)
+          : functionName,
+        sourceArn,
+        kind,
+        batchSize: Number(p.BatchSize ?? (kind === "sqs" ? 10 : 100)),
+        maximumBatchingWindowSeconds: Number(p.MaximumBatchingWindowInSeconds ?? 0),
+        ...(scaling?.MaximumConcurrency ? { maximumConcurrency: scaling.MaximumConcurrency } : {}),
+        reportBatchItemFailures: ((p.FunctionResponseTypes as string[] | undefined) ?? []).includes(
+          "ReportBatchItemFailures",
+        ),
+        filterPatterns: filters.map((f) => f.Pattern),
+        bisectOnError: p.BisectBatchOnFunctionError === true,
+        maximumRetryAttempts: p.MaximumRetryAttempts === undefined ? -1 : Number(p.MaximumRetryAttempts),
+        maximumRecordAgeSeconds:
+          p.MaximumRecordAgeInSeconds === undefined ? -1 : Number(p.MaximumRecordAgeInSeconds),
+        ...(onFailure ? { onFailureArn: onFailure } : {}),
+        ...(p.StartingPosition ? { startingPosition: String(p.StartingPosition) } : {}),
+        parallelizationFactor: Number(p.ParallelizationFactor ?? 1),
+        enabled: p.Enabled !== false,
+      };
+    },
   );
 
-  return { identity: id, resolve, physical, tables, queues, buses, rules, archives, secrets, functions, eventSourceMappings, outputs };
+  const outputs = Object.fromEntries(
+    Object.entries(stack.template.Outputs ?? {}).map(([name, output]) => [
+      name,
+      String(resolve(output.Value)),
+    ]),
+  );
+
+  return {
+    identity: id,
+    resolve,
+    physical,
+    tables,
+    queues,
+    buses,
+    rules,
+    archives,
+    secrets,
+    functions,
+    eventSourceMappings,
+    outputs,
+  };
 }
 
 function splitHandler(handler: string): [string, string] {
