@@ -34,5 +34,6 @@ export const handler = apiHandler(async (event: APIGatewayProxyEvent) => {
 });
 
 function bearerToken(header: string | undefined): string | undefined {
-  return header?.match(/^Bearer\s+([A-Za-z0-9_-]{16,128})\s*$/)?.[1];
+  // The auth scheme is case-insensitive (RFC 9110 §11.1); the token itself is not.
+  return header?.match(/^Bearer\s+([A-Za-z0-9_-]{16,128})\s*$/i)?.[1];
 }

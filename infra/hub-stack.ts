@@ -71,6 +71,7 @@ export class HubStack extends Stack {
       encryptionMasterKey: key,
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
     });
 
     for (const platform of enabled) {

@@ -83,7 +83,8 @@ export const STAGES: Readonly<Record<string, StageConfig>> = {
 
 export function stageConfig(name: unknown): StageConfig {
   const known = Object.keys(STAGES);
-  if (typeof name !== "string" || !(name in STAGES)) {
+  // Own keys only: `name in STAGES` would accept "constructor", "toString", "__proto__"...
+  if (typeof name !== "string" || !Object.hasOwn(STAGES, name)) {
     throw new Error(`Unknown stage ${JSON.stringify(name)}: pass -c stage=<${known.join("|")}>`);
   }
   return STAGES[name] as StageConfig;

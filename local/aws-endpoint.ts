@@ -26,11 +26,17 @@ export function createAwsEndpoint(routes: readonly ServiceRoute[]): Server {
       const target = String(req.headers["x-amz-target"] ?? "");
       const route = routes.find((r) => target.startsWith(r.targetPrefix));
       if (!route) {
-        return awsError(res, 400, "UnknownOperationException", `The local cloud does not serve ${target || "this request"}`);
+        return awsError(
+          res,
+          400,
+          "UnknownOperationException",
+          `The local cloud does not serve ${target || "this request"}`,
+        );
       }
       route.handle(req, res, Buffer.concat(chunks)).catch((error: unknown) => {
         console.error(`[aws-endpoint] ${target}:`, error);
-        if (!res.headersSent) awsError(res, 500, "InternalFailure", "The local cloud failed to handle the request");
+        if (!res.headersSent)
+          awsError(res, 500, "InternalFailure", "The local cloud failed to handle the request");
         else res.end();
       });
     });
@@ -39,6 +45,9 @@ export function createAwsEndpoint(routes: readonly ServiceRoute[]): Server {
 
 function awsError(res: ServerResponse, status: number, code: string, message: string): void {
   const body = JSON.stringify({ __type: code, message });
-  res.writeHead(status, { "content-type": "application/x-amz-json-1.1", "content-length": Buffer.byteLength(body) });
+  res.writeHead(status, {
+    "content-type": "application/x-amz-json-1.1",
+    "content-length": Buffer.byteLength(body),
+  });
   res.end(body);
 }

@@ -1,8 +1,15 @@
 import type { Server } from "node:http";
 
 /** Listens on a loopback address only; a port in use becomes a one-line, actionable error. */
-export function listen(server: Server, host: string, port: number, what: string, flag: string): Promise<number> {
-  if (!isLoopbackHost(host)) throw new Error(`Refusing to bind ${what} to ${host}: the local cloud binds to loopback only`);
+export function listen(
+  server: Server,
+  host: string,
+  port: number,
+  what: string,
+  flag: string,
+): Promise<number> {
+  if (!isLoopbackHost(host))
+    throw new Error(`Refusing to bind ${what} to ${host}: the local cloud binds to loopback only`);
   return new Promise((resolve, reject) => {
     server.once("error", (error: NodeJS.ErrnoException) => {
       reject(

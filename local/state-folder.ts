@@ -11,10 +11,10 @@ export class StateFolder {
   readonly assemblyDir: string;
   private readonly lockFile: string;
 
-  constructor(root: string, stage: string) {
+  constructor(root: string, stage: string, assemblyDir?: string) {
     const base = resolve(root);
     this.dataDir = join(base, stage);
-    this.assemblyDir = join(base, `assembly-${stage}`);
+    this.assemblyDir = assemblyDir ? resolve(assemblyDir) : join(base, `assembly-${stage}`);
     this.lockFile = join(this.dataDir, "local-cloud.pid");
   }
 

@@ -134,22 +134,26 @@ export class ComplaintApi extends Construct {
       return JSON.stringify({ type, title, status, detail });
     };
     const template = (body: string) => ({ [PROBLEM_CONTENT_TYPE]: body, "application/json": body });
+    const problemHeaders = { "Content-Type": `'${PROBLEM_CONTENT_TYPE}'` };
     this.api.addGatewayResponse("BadRequestBody", {
       type: ResponseType.BAD_REQUEST_BODY,
+      responseHeaders: problemHeaders,
       templates: template(problem("validation", "The body does not match the ComplaintSubmissionV1 schema")),
     });
     this.api.addGatewayResponse("BadRequestParameters", {
       type: ResponseType.BAD_REQUEST_PARAMETERS,
+      responseHeaders: problemHeaders,
       templates: template(problem("validation", "A required parameter is missing")),
     });
     this.api.addGatewayResponse("TooLarge", {
       type: ResponseType.REQUEST_TOO_LARGE,
+      responseHeaders: problemHeaders,
       templates: template(problem("tooLarge", "The body is too large")),
     });
     this.api.addGatewayResponse("Throttled", {
       type: ResponseType.THROTTLED,
       statusCode: "429",
-      responseHeaders: { "Retry-After": "'1'" },
+      responseHeaders: { ...problemHeaders, "Retry-After": "'1'" },
       templates: template(
         JSON.stringify({
           type: "urn:complaint-hub:problem:throttled",
@@ -162,21 +166,25 @@ export class ComplaintApi extends Construct {
     // API Gateway answers unknown routes with 403 "Missing Authentication Token"; it is a 404.
     this.api.addGatewayResponse("UnknownRoute", {
       type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      responseHeaders: problemHeaders,
       statusCode: "404",
       templates: template(problem("notFound", "No such route or method")),
     });
     this.api.addGatewayResponse("UnsupportedMediaType", {
       type: ResponseType.UNSUPPORTED_MEDIA_TYPE,
+      responseHeaders: problemHeaders,
       templates: template(problem("unsupportedMediaType", "Send application/json")),
     });
     this.api.addGatewayResponse("Default4xx", {
       type: ResponseType.DEFAULT_4XX,
+      responseHeaders: problemHeaders,
       templates: template(
         '{"type":"urn:complaint-hub:problem:request-refused","title":"The request was refused","detail":$context.error.messageString}',
       ),
     });
     this.api.addGatewayResponse("Default5xx", {
       type: ResponseType.DEFAULT_5XX,
+      responseHeaders: problemHeaders,
       templates: template(problem("internal", "The gateway could not complete the request")),
     });
   }

@@ -24,13 +24,17 @@ interface Manifest {
 }
 
 interface AssetManifest {
-  files: Record<string, { source: { path: string; packaging?: string }; destinations: Record<string, { objectKey: string }> }>;
+  files: Record<
+    string,
+    { source: { path: string; packaging?: string }; destinations: Record<string, { objectKey: string }> }
+  >;
 }
 
 /** Reads the one stack of a cloud assembly (cdk.out) the way `cdk deploy` would find it. */
 export function loadStack(assemblyDir: string): LoadedStack {
   const manifestPath = join(assemblyDir, "manifest.json");
-  if (!existsSync(manifestPath)) throw new Error(`No cloud assembly at ${assemblyDir} (manifest.json missing)`);
+  if (!existsSync(manifestPath))
+    throw new Error(`No cloud assembly at ${assemblyDir} (manifest.json missing)`);
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as Manifest;
   const stacks = Object.entries(manifest.artifacts).filter(([, a]) => a.type === "aws:cloudformation:stack");
   if (stacks.length !== 1) throw new Error(`Expected one stack in ${assemblyDir}, found ${stacks.length}`);
@@ -44,7 +48,9 @@ export function loadStack(assemblyDir: string): LoadedStack {
   );
   const objectKeyToDir = new Map<string, string>();
   if (assetsArtifact) {
-    const assets = JSON.parse(readFileSync(join(assemblyDir, String(assetsArtifact.properties?.file)), "utf8")) as AssetManifest;
+    const assets = JSON.parse(
+      readFileSync(join(assemblyDir, String(assetsArtifact.properties?.file)), "utf8"),
+    ) as AssetManifest;
     for (const file of Object.values(assets.files)) {
       for (const destination of Object.values(file.destinations)) {
         objectKeyToDir.set(destination.objectKey, join(assemblyDir, file.source.path));

@@ -22,10 +22,16 @@ export interface SynthOptions {
 export async function synthesizeIfStale(options: SynthOptions): Promise<{ reused: boolean }> {
   const fingerprint = sourceFingerprint(options);
   const stamp = join(options.outDir, ".local-fingerprint");
-  if (existsSync(stamp) && readFileSync(stamp, "utf8") === fingerprint && existsSync(join(options.outDir, "manifest.json"))) {
+  if (
+    existsSync(stamp) &&
+    readFileSync(stamp, "utf8") === fingerprint &&
+    existsSync(join(options.outDir, "manifest.json"))
+  ) {
     return { reused: true };
   }
-  const cdkJson = JSON.parse(readFileSync(join(options.projectRoot, "cdk.json"), "utf8")) as { context?: object };
+  const cdkJson = JSON.parse(readFileSync(join(options.projectRoot, "cdk.json"), "utf8")) as {
+    context?: object;
+  };
   const context = { ...cdkJson.context, ...options.context, stage: options.stage };
   options.onProgress?.(`Synthesizing the CDK app (stage ${options.stage})…`);
   await new Promise<void>((resolve, reject) => {
@@ -45,7 +51,9 @@ export async function synthesizeIfStale(options: SynthOptions): Promise<{ reused
     });
     child.on("error", reject);
     child.on("exit", (code) =>
-      code === 0 ? resolve() : reject(new Error(`CDK synth failed (exit ${code}):\n${output.trim().slice(-4000)}`)),
+      code === 0
+        ? resolve()
+        : reject(new Error(`CDK synth failed (exit ${code}):\n${output.trim().slice(-4000)}`)),
     );
   });
   writeFileSync(stamp, fingerprint);

@@ -156,7 +156,12 @@ async function settle(
     deps.random,
   );
   await recordAttempt(deps, config, notice, attempt, "retry", answer, verdict.reason);
-  await updateDelivery(deps, notice.complaintId, { ...attempts, lastError: verdict.reason });
+  // "pending" again: a message redriven from the DLQ is being retried, and a second parking must be announced.
+  await updateDelivery(deps, notice.complaintId, {
+    ...attempts,
+    state: "pending",
+    lastError: verdict.reason,
+  });
   await deps.delayRetry(message.receiptHandle, delay);
   throw new RetryLaterError(delay);
 }
@@ -205,6 +210,8 @@ async function updateDelivery(
   change: Partial<DeliveryState>,
 ) {
   await withFreshRead(deps.store, complaintId, async (current) => {
+    // A duplicate of the message delivered it meanwhile: that outcome stands.
+    if (current.delivery.state === "delivered") return false;
     await deps.store.updateDelivery(current, change, deps.now());
     return true;
   });

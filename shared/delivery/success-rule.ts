@@ -38,9 +38,12 @@ export function judgeAnswer(rule: SuccessRule, status: number, bodyText: string)
   return { ok: true, caseRef: String(caseRef).slice(0, 128) };
 }
 
+const ERROR_CODE = /^[A-Za-z0-9_.:-]{1,40}$/;
+
 /** Describes an error code without echoing arbitrary platform text into records. */
 function describe(value: unknown): string {
   if (typeof value === "number" || typeof value === "boolean" || value === null) return String(value);
-  if (typeof value === "string") return JSON.stringify(value.slice(0, 40));
+  // Only a code-like token is named; free text (which may quote the consumer back) is described by its type.
+  if (typeof value === "string") return ERROR_CODE.test(value) ? JSON.stringify(value) : "a text";
   return value === undefined ? "missing" : typeof value;
 }

@@ -1,0 +1,192 @@
+/**
+ * A pull platform, as it would run on its side: a plain SQS client that long-polls its queue, records the
+ * ComplaintNotices it takes and deletes each message once recorded. `onNotice` runs before the delete;
+ * when it throws the message stays and comes back after its visibility timeout (at least once, as a real
+ * consumer would have it). The platform-report acknowledgement will hang off `onNotice`.
+ */
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+  type SQSClientConfig,
+} from "@aws-sdk/client-sqs";
+import { type ComplaintNotice, complaintNoticeSchema } from "../../shared/events/contract";
+
+export interface PullPlatformClientOptions {
+  platformId: string;
+  queueUrl: string;
+  /** The SQS endpoint (the local cloud's AWS endpoint); the SDK's default when omitted. */
+  endpoint?: string;
+  region: string;
+  /** The platform's own principal; local placeholder keys when omitted. */
+  credentials?: SQSClientConfig["credentials"];
+  /** Long-poll wait, 0–20 s (default 20). */
+  waitTimeSeconds?: number;
+  /** Messages per receive, 1–10 (default 10). */
+  maxMessages?: number;
+  onNotice?: (notice: ComplaintNotice, taken: PulledNotice) => void | Promise<void>;
+  /** Receive, delete and hook failures (default: console.error). */
+  onError?: (error: unknown) => void;
+}
+
+/** One message as the platform took it. */
+export interface PulledNotice {
+  at: string;
+  messageId: string;
+  receiveCount: number;
+  /** The parsed body when it is a valid ComplaintNotice v1. */
+  notice?: ComplaintNotice;
+  /** The body as received when it is not. */
+  invalidBody?: string;
+  valid: boolean;
+  deleted: boolean;
+  error?: string;
+}
+
+const RETRY_AFTER_ERROR_MS = 1000;
+
+export class PullPlatformClient {
+  readonly platformId: string;
+  private sqs?: SQSClient;
+  private readonly taken: PulledNotice[] = [];
+  private abort?: AbortController;
+  private loop?: Promise<void>;
+
+  constructor(private readonly options: PullPlatformClientOptions) {
+    this.platformId = options.platformId;
+  }
+
+  get running(): boolean {
+    return this.loop !== undefined;
+  }
+
+  /** Starts polling in the background; a second call while running does nothing. */
+  start(): void {
+    if (this.loop) return;
+    const abort = new AbortController();
+    const sqs = new SQSClient({
+      region: this.options.region,
+      ...(this.options.endpoint ? { endpoint: this.options.endpoint } : {}),
+      credentials: this.options.credentials ?? { accessKeyId: "platform", secretAccessKey: "platform" },
+    });
+    this.abort = abort;
+    this.sqs = sqs;
+    this.loop = this.poll(sqs, abort.signal);
+  }
+
+  /**
+   * Ends the long poll at once, waits for the messages in hand to be recorded and deleted, and releases the
+   * client's connections. start() may be called again afterwards.
+   */
+  async stop(): Promise<void> {
+    this.abort?.abort();
+    await this.loop;
+    this.sqs?.destroy();
+    this.loop = undefined;
+    this.abort = undefined;
+    this.sqs = undefined;
+  }
+
+  /** Every message taken, in order. */
+  received(): PulledNotice[] {
+    return [...this.taken];
+  }
+
+  /** The valid notices taken, one per noticeId. */
+  notices(): ComplaintNotice[] {
+    const seen = new Map<string, ComplaintNotice>();
+    for (const entry of this.taken) {
+      if (entry.notice && !seen.has(entry.notice.noticeId)) seen.set(entry.notice.noticeId, entry.notice);
+    }
+    return [...seen.values()];
+  }
+
+  private async poll(sqs: SQSClient, signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      let messages: Message[];
+      try {
+        const output = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: this.options.queueUrl,
+            MaxNumberOfMessages: this.options.maxMessages ?? 10,
+            WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
+            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+          }),
+          { abortSignal: signal },
+        );
+        messages = output.Messages ?? [];
+      } catch (error) {
+        if (signal.aborted) return;
+        this.report(error);
+        await sleep(RETRY_AFTER_ERROR_MS, signal);
+        continue;
+      }
+      // Messages in hand are finished even when stop() comes meanwhile: they are recorded and deleted.
+      for (const message of messages) await this.take(sqs, message);
+    }
+  }
+
+  private async take(sqs: SQSClient, message: Message): Promise<void> {
+    const body = message.Body ?? "";
+    const entry: PulledNotice = {
+      at: new Date().toISOString(),
+      messageId: message.MessageId ?? "",
+      receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+      valid: false,
+      deleted: false,
+    };
+    const notice = parseNotice(body);
+    if (notice) {
+      entry.notice = notice;
+      entry.valid = true;
+    } else {
+      entry.invalidBody = body.slice(0, 4096);
+    }
+    this.taken.push(entry);
+    if (notice && this.options.onNotice) {
+      try {
+        await this.options.onNotice(notice, entry);
+      } catch (error) {
+        entry.error = (error as Error).message ?? String(error);
+        this.report(error);
+        return; // left on the queue: it comes back after its visibility timeout
+      }
+    }
+    try {
+      await sqs.send(
+        new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
+      );
+      entry.deleted = true;
+    } catch (error) {
+      entry.error = (error as Error).message ?? String(error);
+      this.report(error);
+    }
+  }
+
+  private report(error: unknown): void {
+    if (this.options.onError) this.options.onError(error);
+    else console.error(`[pull client ${this.platformId}]`, error);
+  }
+}
+
+function parseNotice(body: string): ComplaintNotice | undefined {
+  try {
+    const parsed = complaintNoticeSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
