@@ -7,6 +7,7 @@ import {
 } from "@aws-sdk/client-sqs";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AttemptRecord, ComplaintRecord } from "../../shared/complaint/record";
 import { complaintNoticeSchema } from "../../shared/events/contract";
 import {
   eventually,
@@ -43,7 +44,7 @@ async function storedComplaint(complaintId: string) {
       ConsistentRead: true,
     }),
   );
-  return Item ? (unmarshall(Item) as Record<string, any>) : undefined;
+  return Item ? (unmarshall(Item) as ComplaintRecord) : undefined;
 }
 
 async function attempts(complaintId: string) {
@@ -54,7 +55,7 @@ async function attempts(complaintId: string) {
       ExpressionAttributeValues: { ":pk": { S: `C#${complaintId}` }, ":attempt": { S: "ATTEMPT#" } },
     }),
   );
-  return (Items ?? []).map((item) => unmarshall(item) as Record<string, any>);
+  return (Items ?? []).map((item) => unmarshall(item) as AttemptRecord);
 }
 
 async function delivered(filed: Filed) {
