@@ -135,7 +135,7 @@ describe("a platform that fails", () => {
     expect(tried.map((a) => a.outcome)).toEqual(["retry", "retry", "dead_lettered"]);
     // Test stage schedule: 1 s base, doubling, capped at 2 s, equal jitter, rounded up to whole seconds.
     for (let i = 1; i < tried.length; i++) {
-      expect(Date.parse(tried[i]?.at) - Date.parse(tried[i - 1]?.at)).toBeGreaterThanOrEqual(900);
+      expect(Date.parse(tried[i]?.at ?? "") - Date.parse(tried[i - 1]?.at ?? "")).toBeGreaterThanOrEqual(900);
     }
 
     const sqs = sqsClient(hub.cloud);
