@@ -51,8 +51,15 @@ it("reads every fixture case", () => {
 
 describe("aws-verified.jsonl: cases checked against real EventBridge", () => {
   for (const fixture of awsVerifiedCases) {
-    const runOrSkip = KNOWN_GAPS.has(fixture.name) ? it.skip : it;
-    runOrSkip(`${fixture.name} → ${fixture.expected}`, () => {
+    if (KNOWN_GAPS.has(fixture.name)) {
+      // Pins the documented gap: if the matcher ever learns the limit, this fails and the gap can go.
+      it(`${fixture.name} → ${fixture.expected} on AWS; accepted locally (known gap)`, () => {
+        expect(fixture.expected).toBe("error");
+        expect(outcomeOf(fixture)).not.toBe("error");
+      });
+      continue;
+    }
+    it(`${fixture.name} → ${fixture.expected}`, () => {
       expect(outcomeOf(fixture)).toBe(fixture.expected);
     });
   }
