@@ -134,7 +134,9 @@ export class LocalCloud {
         { targetPrefix: "secretsmanager.", handle: (req, res, body) => secrets.handleHttp(req, res, body) },
       );
 
-      await provision(model, { sqs, dynamodb, events, secrets });
+      await provision(model, { sqs, dynamodb, events, secrets }).catch((error: Error) => {
+        throw new Error(`The template cannot run locally: ${error.message.split("\n")[0]}`);
+      });
 
       const logDir = join(dataDir, "logs");
       for (const spec of model.functions) {

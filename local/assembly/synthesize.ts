@@ -53,11 +53,21 @@ export async function synthesizeIfStale(options: SynthOptions): Promise<{ reused
     child.on("exit", (code) =>
       code === 0
         ? resolve()
-        : reject(new Error(`CDK synth failed (exit ${code}):\n${output.trim().slice(-4000)}`)),
+        : reject(
+            new Error(
+              `CDK synth failed: ${firstErrorLine(output)} (run npx cdk synth -c stage=${options.stage} for the whole output)`,
+            ),
+          ),
     );
   });
   writeFileSync(stamp, fingerprint);
   return { reused: false };
+}
+
+/** The app's own error message, without its stack: the line a person needs to act on. */
+function firstErrorLine(output: string): string {
+  const line = output.split("\n").find((l) => /^\s*(\w*Error|Error)\b.*:/.test(l));
+  return (line ?? output.trim().split("\n").at(-1) ?? "no output").trim().slice(0, 300);
 }
 
 function sourceFingerprint(options: SynthOptions): string {
