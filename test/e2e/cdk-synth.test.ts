@@ -1,0 +1,29 @@
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, expect, it } from "vitest";
+
+const outDir = mkdtempSync(join(tmpdir(), "hub-cdk-out-"));
+afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+
+it("synthesizes with the CDK CLI, offline, cdk-nag included", async () => {
+  // The machine has no network: the CLI must not need one (no notices, no lookups).
+  const { stderr } = await promisify(execFile)(
+    "npx",
+    ["cdk", "synth", "--quiet", "--no-notices", "-c", "stage=test", "-o", outDir],
+    { env: { ...process.env, CDK_DISABLE_VERSION_CHECK: "1" }, timeout: 170_000 },
+  );
+  expect(stderr).not.toMatch(/AwsSolutions-|Serverless-/);
+  const template = JSON.parse(readFileSync(join(outDir, "ComplaintHub-test.template.json"), "utf8"));
+  const functions = Object.values(
+    template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string } } }>,
+  ).filter((r) => r.Type === "AWS::Lambda::Function");
+  expect(functions).toHaveLength(19);
+  for (const fn of functions) {
+    expect(
+      existsSync(join(outDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, "")}`, "index.mjs")),
+    ).toBe(true);
+  }
+}, 180_000);
