@@ -125,6 +125,8 @@ export class LocalFunction {
 
   async close(): Promise<void> {
     this.closed = true;
+    // Invocations still waiting for an environment fail now instead of waiting forever.
+    for (const wake of this.waiting.splice(0)) wake();
     await Promise.all([...this.all].map((e) => e.worker.terminate()));
     this.all.clear();
     this.idle.length = 0;
@@ -155,10 +157,14 @@ export class LocalFunction {
   }
 
   private discard(environment: Environment): void {
+    this.forget(environment);
+    void environment.worker.terminate();
+  }
+
+  private forget(environment: Environment): void {
     this.all.delete(environment);
     const index = this.idle.indexOf(environment);
     if (index >= 0) this.idle.splice(index, 1);
-    void environment.worker.terminate();
   }
 
   private createEnvironment(): Environment {
@@ -189,7 +195,8 @@ export class LocalFunction {
     this.pipeLines(worker.stdout);
     this.pipeLines(worker.stderr);
     worker.on("error", (error) => this.write(`Runtime error: ${error.name}: ${error.message}`));
-    worker.on("exit", () => this.all.delete(environment));
+    // An environment that dies while idle (e.g. process.exit from a timer) must not get the next invocation.
+    worker.on("exit", () => this.forget(environment));
     this.all.add(environment);
     return environment;
   }

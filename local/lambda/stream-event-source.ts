@@ -37,6 +37,8 @@ export interface StreamEventSourceSpec {
 
 const MAX_BACKOFF_MS = 5000;
 
+type FailureCondition = "RetryAttemptsExhausted" | "RecordAgeExceeded";
+
 /**
  * A Lambda stream event source mapping (DynamoDB Streams semantics): in-order batches; a failed batch is
  * retried (bisected first when configured) until it succeeds, its retries run out or its records age out;
@@ -97,6 +99,7 @@ export class StreamEventSource {
   /** Processes one batch to the end: success, partial success and retries, or giving up. */
   private async process(batch: StreamRecord[]): Promise<void> {
     const pending: StreamRecord[][] = [batch];
+    /** Failed invocations of the batch at the head of `pending` since it was last split. */
     let failures = 0;
     while (pending.length > 0 && !this.abort.signal.aborted) {
       const current = pending[0] as StreamRecord[];
@@ -106,19 +109,23 @@ export class StreamEventSource {
       if (failedFrom === undefined) {
         pending.shift();
         this.advance((current.at(-1) as StreamRecord).dynamodb.SequenceNumber);
+        failures = 0;
         continue;
       }
       if (failedFrom > 0) this.advance((current[failedFrom - 1] as StreamRecord).dynamodb.SequenceNumber);
       const remaining = current.slice(failedFrom);
-      failures++;
-      if (this.exhausted(failures, remaining)) {
-        await this.giveUp(remaining, result, failures);
+      // "Splitting batches doesn't consume the retry quota": each half starts its own count.
+      const bisect = !result.ok && this.spec.bisectOnError && remaining.length > 1;
+      failures = bisect ? 0 : failures + 1;
+      const condition = this.exhausted(failures, remaining);
+      if (condition) {
+        await this.giveUp(remaining, result, Math.max(1, failures), condition);
         pending.shift();
         this.advance((remaining.at(-1) as StreamRecord).dynamodb.SequenceNumber);
         failures = 0;
         continue;
       }
-      if (!result.ok && this.spec.bisectOnError && remaining.length > 1) {
+      if (bisect) {
         const half = Math.ceil(remaining.length / 2);
         pending.splice(0, 1, remaining.slice(0, half), remaining.slice(half));
       } else {
@@ -139,22 +146,28 @@ export class StreamEventSource {
     return Math.min(...[...failed].map((seq) => sequenceNumbers.indexOf(seq)));
   }
 
-  private exhausted(failures: number, records: StreamRecord[]): boolean {
+  /** Why Lambda gives up on these records now (the invocation record's condition), if it does. */
+  private exhausted(failures: number, records: StreamRecord[]): FailureCondition | undefined {
     const { maximumRetryAttempts, maximumRecordAgeSeconds } = this.spec;
-    if (maximumRetryAttempts >= 0 && failures > maximumRetryAttempts) return true;
-    if (maximumRecordAgeSeconds < 0) return false;
+    if (maximumRetryAttempts >= 0 && failures > maximumRetryAttempts) return "RetryAttemptsExhausted";
+    if (maximumRecordAgeSeconds < 0) return undefined;
     const oldest = (records[0] as StreamRecord).dynamodb.ApproximateCreationDateTime;
-    return Date.now() / 1000 - oldest > maximumRecordAgeSeconds;
+    return Date.now() / 1000 - oldest > maximumRecordAgeSeconds ? "RecordAgeExceeded" : undefined;
   }
 
-  private async giveUp(records: StreamRecord[], result: InvokeResult, attempts: number): Promise<void> {
+  private async giveUp(
+    records: StreamRecord[],
+    result: InvokeResult,
+    attempts: number,
+    condition: FailureCondition,
+  ): Promise<void> {
     const first = records[0] as StreamRecord;
     const last = records.at(-1) as StreamRecord;
     const invocationRecord = {
       requestContext: {
         requestId: randomUUID(),
         functionArn: this.fn.spec.arn,
-        condition: "RetryAttemptsExhausted",
+        condition,
         approximateInvokeCount: attempts,
       },
       responseContext: {
@@ -189,10 +202,14 @@ export class StreamEventSource {
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
+    if (signal.aborted) return resolve(); // stopped while the invocation ran: no back-off wait
+    // One listener per sleep, removed again: a batch retried forever must not pile them up on the signal.
+    const done = () => {
       clearTimeout(timer);
+      signal.removeEventListener("abort", done);
       resolve();
-    });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
   });
 }

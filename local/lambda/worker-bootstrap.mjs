@@ -12,6 +12,16 @@ const isLoopback = (host) =>
   /^127\./.test(host) ||
   host === "::1" ||
   host === "::ffff:127.0.0.1";
+const refused = (host) =>
+  Object.assign(new Error(`Local cloud: connection to ${host} refused (only loopback is reachable)`), {
+    code: "ECONNREFUSED",
+  });
+// Reports a refused UDP operation the way dgram reports its own errors: to the callback, else as 'error'.
+const refuseUdp = (socket, host, args) => {
+  const callback = args.findLast((a) => typeof a === "function");
+  const error = refused(host);
+  process.nextTick(() => (callback ? callback(error) : socket.emit("error", error)));
+};
 const originalConnect = net.Socket.prototype.connect;
 net.Socket.prototype.connect = function guardedConnect(...args) {
   const options =
@@ -19,15 +29,10 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
       ? Array.isArray(args[0])
         ? args[0][0]
         : args[0]
-      : { host: args[1] };
+      : { host: typeof args[1] === "string" ? args[1] : undefined };
   const host = options?.host ?? (typeof args[1] === "string" ? args[1] : undefined);
   if (!options?.path && !isLoopback(host)) {
-    const error = Object.assign(
-      new Error(`Local cloud: connection to ${host} refused (only loopback is reachable)`),
-      {
-        code: "ECONNREFUSED",
-      },
-    );
+    const error = refused(host);
     process.nextTick(() => this.destroy(error));
     return this;
   }
@@ -36,9 +41,21 @@ net.Socket.prototype.connect = function guardedConnect(...args) {
 const originalSend = dgram.Socket.prototype.send;
 dgram.Socket.prototype.send = function guardedSend(...args) {
   const address = args.find((a, i) => i > 0 && typeof a === "string");
-  if (address && !isLoopback(address)) return;
+  if (address && !isLoopback(address)) return refuseUdp(this, address, args);
   return originalSend.apply(this, args);
 };
+// A connected UDP socket sends without naming an address, so the connect itself must be guarded too.
+const originalDgramConnect = dgram.Socket.prototype.connect;
+dgram.Socket.prototype.connect = function guardedDgramConnect(...args) {
+  const address = typeof args[1] === "string" ? args[1] : undefined;
+  if (address && !isLoopback(address)) return refuseUdp(this, address, args);
+  return originalDgramConnect.apply(this, args);
+};
+
+// Worker stdio reaches the parent on another channel than the result: a write's callback runs once the
+// parent has taken the data, so waiting for an empty write keeps the invocation's log lines before its END.
+const flushed = (stream) => new Promise((resolve) => stream.write("", () => resolve()));
+const flushOutput = () => Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 
 let handlerPromise;
 function loadHandler() {
@@ -74,9 +91,11 @@ parentPort.on("message", async (message) => {
   try {
     const handler = await loadHandler();
     const result = await handler(event, context);
+    await flushOutput();
     parentPort.postMessage({ invocationId, ok: true, result: result === undefined ? null : result });
   } catch (error) {
     const errorType = error?.name ?? "Error";
+    await flushOutput();
     parentPort.postMessage({
       invocationId,
       ok: false,
