@@ -1,4 +1,5 @@
 import type { ReceivedMessage, SqsEngine } from "../sqs/sqs-engine";
+import { abortableSleep } from "./abortable-sleep";
 import { interpretBatchResponse } from "./batch-response";
 import type { InvokeResult, LocalFunction } from "./local-function";
 
@@ -56,7 +57,7 @@ export class SqsEventSource {
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.onError(error);
-        await delay(1000, this.abort.signal);
+        await abortableSleep(1000, this.abort.signal);
       }
     }
   }
@@ -139,18 +140,4 @@ export class SqsEventSource {
       awsRegion: this.region,
     };
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(); // stopped while the invocation ran: no back-off wait
-    // One listener per delay, removed again: a poller that keeps failing must not pile them up on the signal.
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { type CompiledPattern, compileEventPattern } from "../eventbridge/event-pattern";
+import { abortableSleep } from "./abortable-sleep";
 import { interpretBatchResponse } from "./batch-response";
 import type { InvokeResult, LocalFunction } from "./local-function";
 
@@ -87,7 +88,7 @@ export class StreamEventSource {
       } catch (error) {
         if (this.abort.signal.aborted) return;
         this.onError(error);
-        await sleep(1000, this.abort.signal);
+        await abortableSleep(1000, this.abort.signal);
       }
     }
   }
@@ -131,7 +132,7 @@ export class StreamEventSource {
       } else {
         pending[0] = remaining;
       }
-      await sleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)), this.abort.signal);
+      await abortableSleep(Math.min(MAX_BACKOFF_MS, 100 * 2 ** Math.min(failures, 10)), this.abort.signal);
     }
   }
 
@@ -198,18 +199,4 @@ export class StreamEventSource {
     this.checkpoint = sequenceNumber;
     this.source.saveCheckpoint(this.spec.consumerId, sequenceNumber);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve(); // stopped while the invocation ran: no back-off wait
-    // One listener per sleep, removed again: a batch retried forever must not pile them up on the signal.
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
