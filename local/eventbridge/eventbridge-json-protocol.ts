@@ -8,6 +8,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { jsonProtocolHandler } from "../aws-json-protocol";
 import { InvalidEventPatternError } from "./event-pattern.js";
 import { EventBridgeError, notFound, validationError } from "./eventbridge-errors.js";
 import type {
@@ -87,39 +88,21 @@ export function eventBridgeErrorResponse(error: unknown): EventBridgeResponse {
 
 /** The HTTP side: the shared local endpoint has read the body and routes `AWSEvents.*` targets here. */
 export function createEventBridgeHttpHandler(bridge: LocalEventBridge): EventBridgeHttpHandler {
-  return async (req, res, body) => {
-    const target = headerValue(req, "x-amz-target") ?? "";
-    let response: EventBridgeResponse;
-    if (!target.startsWith(EVENTBRIDGE_TARGET_PREFIX)) {
-      response = eventBridgeErrorResponse(
+  return jsonProtocolHandler({
+    targetPrefix: EVENTBRIDGE_TARGET_PREFIX,
+    handle: (action, input) => handleEventBridgeRequest(bridge, action, input),
+    unknownOperation: () =>
+      eventBridgeErrorResponse(
         new EventBridgeError(
           "UnknownOperationException",
           "Only the EventBridge JSON protocol is supported: send X-Amz-Target: AWSEvents.<Action>.",
         ),
-      );
-    } else {
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
-      } catch {
-        input = undefined;
-      }
-      response =
-        input === undefined
-          ? eventBridgeErrorResponse(
-              new EventBridgeError("SerializationException", "The request body is not valid JSON."),
-            )
-          : await handleEventBridgeRequest(bridge, target.slice(EVENTBRIDGE_TARGET_PREFIX.length), input);
-    }
-    const payload = JSON.stringify(response.body);
-    if (res.destroyed) return;
-    res.writeHead(response.status, {
-      ...response.headers,
-      "x-amzn-requestid": randomUUID(),
-      "content-length": Buffer.byteLength(payload),
-    });
-    res.end(payload);
-  };
+      ),
+    malformedBody: () =>
+      eventBridgeErrorResponse(
+        new EventBridgeError("SerializationException", "The request body is not valid JSON."),
+      ),
+  });
 }
 
 // ---- actions ----

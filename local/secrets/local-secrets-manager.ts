@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { open, rename, rm } from "node:fs/promises";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
+import { jsonProtocolHandler } from "../aws-json-protocol";
 import {
   type GenerateSecretStringProps,
   generateSecretString,
@@ -210,39 +211,19 @@ export class LocalSecretsManager {
   }
 
   /** Node http adapter: the shared AWS endpoint routes `X-Amz-Target: secretsmanager.*` here. */
-  async handleHttp(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
-    const target = String(req.headers["x-amz-target"] ?? "");
-    let response: SecretsManagerResponse;
-    if (!target.startsWith(SECRETS_MANAGER_TARGET_PREFIX)) {
-      response = errorResponse(
+  readonly handleHttp = jsonProtocolHandler({
+    targetPrefix: SECRETS_MANAGER_TARGET_PREFIX,
+    handle: (action, input) => this.handle(action, input),
+    unknownOperation: () =>
+      errorResponse(
         new SecretsManagerError(
           "UnknownOperationException",
           "Send X-Amz-Target: secretsmanager.<Action> (the AWS SDK does).",
         ),
-      );
-    } else {
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString("utf8"));
-      } catch {
-        input = undefined;
-      }
-      response =
-        input === undefined
-          ? errorResponse(
-              new SecretsManagerError("SerializationException", "The request body is not valid JSON."),
-            )
-          : await this.handle(target.slice(SECRETS_MANAGER_TARGET_PREFIX.length), input);
-    }
-    if (res.destroyed) return;
-    const payload = JSON.stringify(response.body);
-    res.writeHead(response.status, {
-      ...response.headers,
-      "x-amzn-requestid": randomUUID(),
-      "content-length": Buffer.byteLength(payload),
-    });
-    res.end(payload);
-  }
+      ),
+    malformedBody: () =>
+      errorResponse(new SecretsManagerError("SerializationException", "The request body is not valid JSON.")),
+  });
 
   /** Resolves once every state write so far is on disk. */
   flush(): Promise<void> {
