@@ -6,7 +6,6 @@
  * ListArchives, DescribeArchive, StartReplay, DescribeReplay. Rules, buses and archives come from the
  * template, so the write actions (PutRule, PutTargets, ...) answer UnknownOperationException.
  */
-import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { jsonProtocolHandler } from "../aws-json-protocol";
 import { InvalidEventPatternError } from "./event-pattern.js";
@@ -389,9 +388,4 @@ function paginate<T>(items: readonly T[], input: Input): { items: T[]; next: { N
 
 function epochSeconds(date: Date): number {
   return date.getTime() / 1000;
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
