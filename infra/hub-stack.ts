@@ -8,6 +8,7 @@ import { HubEventBus } from "./constructs/event-bus";
 import { EventPublisher } from "./constructs/event-publisher";
 import { HubKey } from "./constructs/hub-key";
 import { Operations } from "./constructs/operations";
+import { PlatformApi } from "./constructs/platform-api";
 import { PlatformChannel } from "./constructs/platform-channel";
 import { TriageChannel } from "./constructs/triage-channel";
 import { resolveDeploymentData } from "./deployment-data";
@@ -86,6 +87,14 @@ export class HubStack extends Stack {
       });
       this.channels.set(platform.id, channel);
     }
+
+    new PlatformApi(this, "PlatformApi", {
+      stage,
+      api: api.api,
+      table,
+      encryptionKey: key,
+      webhookSecrets: [...this.channels.values()].map((channel) => channel.webhookSecret),
+    });
 
     const triage = new TriageChannel(this, "Triage", {
       stage,

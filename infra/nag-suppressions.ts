@@ -74,9 +74,13 @@ function acknowledgeFor(node: IConstruct): void {
     acknowledge(
       node,
       "AwsSolutions::AwsSolutions-APIG4",
-      "The consumer API is public by design: anyone may file a complaint, and reading one requires its tracking token, checked in the function.",
+      "The consumer API is public by design: anyone may file a complaint, and reading one requires its tracking token, checked in the function. The platform API (/platform/...) authenticates every request by its Standard Webhooks signature with the calling platform's own secret, checked in the function.",
     );
-    acknowledge(node, "AwsSolutions::AwsSolutions-COG4", "Consumers have no accounts; see APIG4.");
+    acknowledge(
+      node,
+      "AwsSolutions::AwsSolutions-COG4",
+      "Consumers have no accounts, and platforms sign their requests instead; see APIG4.",
+    );
   }
   if (node instanceof CfnStage) {
     acknowledge(

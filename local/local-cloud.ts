@@ -190,6 +190,12 @@ export class LocalCloud {
             region,
             queueUrl: queue.url,
             platformId,
+            // Pull platforms confirm receipt to the hub's platform API, signed with their webhook secret.
+            acknowledge: {
+              apiUrl: `http://${host}:${apiPort}`,
+              getSecret: (id) =>
+                secrets.currentValue(`complaint-hub/${options.stage}/platforms/${id}/webhook`),
+            },
           });
           client.start();
           pullClients.push(client);

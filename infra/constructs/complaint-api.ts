@@ -13,11 +13,13 @@ import {
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { LogGroup } from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
+import type { ZodType } from "zod";
 import { submissionSchema } from "../../shared/complaint/submission";
+import { feedbackSchema, messageSchema, withdrawalSchema } from "../../shared/consumer/requests";
 import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from "../../shared/http/problem";
 import { apiGatewayModel } from "../request-models";
 import type { StageConfig } from "../stages";
-import type { ComplaintTable } from "./complaint-table";
+import type { ComplaintTable, ItemAction } from "./complaint-table";
 import { HubFunction } from "./hub-function";
 
 export interface ComplaintApiProps {
@@ -33,6 +35,9 @@ export class ComplaintApi extends Construct {
   readonly api: RestApi;
   readonly submitFunction: HubFunction;
   readonly getFunction: HubFunction;
+  readonly feedbackFunction: HubFunction;
+  readonly withdrawFunction: HubFunction;
+  readonly messageFunction: HubFunction;
 
   constructor(scope: Construct, id: string, props: ComplaintApiProps) {
     super(scope, id);
@@ -99,6 +104,39 @@ export class ComplaintApi extends Construct {
     });
     table.grantItems(this.getFunction, ["GetItem"]);
 
+    // The consumer's actions on their complaint: read it, then one conditional update (messages also put
+    // their own item, in the same transaction).
+    const consumerFunction = (
+      id: string,
+      handlerFile: string,
+      route: string,
+      actions: readonly ItemAction[],
+    ) => {
+      const fn = new HubFunction(this, id, {
+        handlerFile,
+        serviceName: handlerFile,
+        description: `POST /v1/complaints/{id}/${route}`,
+        stage,
+        encryptionKey,
+        environment,
+      });
+      table.grantItems(fn, actions);
+      return fn;
+    };
+    this.feedbackFunction = consumerFunction("Feedback", "consumer-feedback", "feedback", [
+      "GetItem",
+      "UpdateItem",
+    ]);
+    this.withdrawFunction = consumerFunction("Withdraw", "consumer-withdraw", "withdraw", [
+      "GetItem",
+      "UpdateItem",
+    ]);
+    this.messageFunction = consumerFunction("Message", "consumer-message", "messages", [
+      "GetItem",
+      "PutItem",
+      "UpdateItem",
+    ]);
+
     const complaints = this.api.root.addResource("v1").addResource("complaints");
     const validator = new RequestValidator(this, "BodyValidator", {
       restApi: this.api,
@@ -116,7 +154,44 @@ export class ComplaintApi extends Construct {
       requestValidator: validator,
       requestModels: { "application/json": submissionModel },
     });
-    this.addGet(complaints.addResource("{id}"), validator);
+    const complaint = complaints.addResource("{id}");
+    this.addGet(complaint, validator);
+    this.addConsumerAction(complaint, "feedback", this.feedbackFunction, validator, {
+      operationName: "GiveFeedback",
+      modelName: "ConsumerFeedbackV1",
+      schema: feedbackSchema,
+    });
+    this.addConsumerAction(complaint, "withdraw", this.withdrawFunction, validator, {
+      operationName: "WithdrawComplaint",
+      modelName: "ConsumerWithdrawalV1",
+      schema: withdrawalSchema,
+    });
+    this.addConsumerAction(complaint, "messages", this.messageFunction, validator, {
+      operationName: "AddConsumerMessage",
+      modelName: "ConsumerMessageV1",
+      schema: messageSchema,
+    });
+  }
+
+  /** `POST /v1/complaints/{id}/<path>`: the id required, the body checked against the zod schema's model. */
+  private addConsumerAction(
+    complaint: IResource,
+    path: string,
+    fn: HubFunction,
+    validator: RequestValidator,
+    options: { operationName: string; modelName: string; schema: ZodType },
+  ): void {
+    const model = this.api.addModel(options.modelName, {
+      modelName: options.modelName,
+      contentType: "application/json",
+      schema: apiGatewayModel(options.schema),
+    });
+    complaint.addResource(path).addMethod("POST", new LambdaIntegration(fn), {
+      operationName: options.operationName,
+      requestValidator: validator,
+      requestParameters: { "method.request.path.id": true },
+      requestModels: { "application/json": model },
+    });
   }
 
   private addGet(resource: IResource, validator: RequestValidator): void {
@@ -138,7 +213,7 @@ export class ComplaintApi extends Construct {
     this.api.addGatewayResponse("BadRequestBody", {
       type: ResponseType.BAD_REQUEST_BODY,
       responseHeaders: problemHeaders,
-      templates: template(problem("validation", "The body does not match the ComplaintSubmissionV1 schema")),
+      templates: template(problem("validation", "The body does not match the request's schema")),
     });
     this.api.addGatewayResponse("BadRequestParameters", {
       type: ResponseType.BAD_REQUEST_PARAMETERS,

@@ -65,11 +65,17 @@ export class ComplaintTable extends Construct {
     });
   }
 
-  /** Item-level access only (no scans, no table admin), and the key only through DynamoDB. */
-  grantItems(grantee: IGrantable, actions: readonly ItemAction[]): void {
+  /**
+   * Item-level access only (no scans, no table admin), and the key only through DynamoDB. A Query grant covers
+   * the named indexes (every index when none are named).
+   */
+  grantItems(grantee: IGrantable, actions: readonly ItemAction[], indexes?: readonly string[]): void {
     const resources = [this.table.tableArn];
     // Only queries need the indexes; item reads and writes get the table alone.
-    if (actions.includes("Query")) resources.push(`${this.table.tableArn}/index/*`);
+    if (actions.includes("Query")) {
+      if (indexes?.length) resources.push(...indexes.map((name) => `${this.table.tableArn}/index/${name}`));
+      else resources.push(`${this.table.tableArn}/index/*`);
+    }
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources }),
     );

@@ -40,7 +40,7 @@ export class PlatformChannel extends Construct {
   readonly queue: SecureQueue;
   readonly rule: Rule;
   readonly deliveryFunction?: HubFunction;
-  readonly webhookSecret?: Secret;
+  readonly webhookSecret: Secret;
 
   constructor(scope: Construct, id: string, props: PlatformChannelProps) {
     super(scope, id);
@@ -79,22 +79,25 @@ export class PlatformChannel extends Construct {
       ],
     });
 
+    // Every platform has one: push platforms verify the hub's deliveries with it, and every platform (push and
+    // pull) signs its reports to the platform API with it.
+    this.webhookSecret = new Secret(this, "WebhookSecret", {
+      secretName: webhookSecretName(stage.name, platform.id),
+      description: `Standard Webhooks signing key for ${platform.names.en}; share with the platform out of band`,
+      encryptionKey: props.encryptionKey,
+      // 44 base64 characters = 33 random bytes of key material (whsec_ format without the prefix).
+      generateSecretString: {
+        secretStringTemplate: "{}",
+        generateStringKey: "current",
+        passwordLength: 44,
+        excludePunctuation: true,
+      },
+      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    });
+
     if (isPush(platform) && deliveryTimeout) {
       const endpoint = props.deployment.endpoint;
       if (!endpoint) throw new Error(`Push platform ${platform.id} has no endpoint`);
-      this.webhookSecret = new Secret(this, "WebhookSecret", {
-        secretName: webhookSecretName(stage.name, platform.id),
-        description: `Standard Webhooks signing key for ${platform.names.en}; share with the platform out of band`,
-        encryptionKey: props.encryptionKey,
-        // 44 base64 characters = 33 random bytes of key material (whsec_ format without the prefix).
-        generateSecretString: {
-          secretStringTemplate: "{}",
-          generateStringKey: "current",
-          passwordLength: 44,
-          excludePunctuation: true,
-        },
-        removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
-      });
       this.deliveryFunction = this.createDeliveryFunction(platform, endpoint, deliveryTimeout, props);
     } else {
       this.allowPull(props.deployment.pullPrincipal, props.encryptionKey);
@@ -109,7 +112,7 @@ export class PlatformChannel extends Construct {
   ): HubFunction {
     const { stage } = props;
     const { queue, deadLetterQueue } = this.queue;
-    const secret = this.webhookSecret as Secret;
+    const secret = this.webhookSecret;
     const fn = new HubFunction(this, "Delivery", {
       handlerFile: "deliver-notice",
       serviceName: `deliver-${platform.id}`,

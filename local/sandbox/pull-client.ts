@@ -2,8 +2,16 @@
  * A pull platform, as it would run on its side: a plain SQS client that long-polls its queue, records the
  * ComplaintNotices it takes and deletes each message once recorded. `onNotice` runs before the delete;
  * when it throws the message stays and comes back after its visibility timeout (at least once, as a real
- * consumer would have it). The platform-report acknowledgement will hang off `onNotice`.
+ * consumer would have it).
+ *
+ * With `acknowledge`, the client then confirms receipt to the hub as a pull platform must (DESIGN: "pull
+ * platforms acknowledge delivery here too"): a signed ACK to `POST /platform/v1/complaints/{id}/events` with
+ * its own case reference, eventId `ack-<noticeId>` (a redelivered notice repeats the same report), signed with
+ * the platform's webhook secret by code of its own (node:crypto, the Standard Webhooks scheme), not the hub's.
+ * An answer the hub will not change its mind about (2xx, 403, 404, 409) settles the message; anything else
+ * leaves it on the queue for another try.
  */
+import { createHash, createHmac, randomUUID } from "node:crypto";
 import {
   DeleteMessageCommand,
   type Message,
@@ -12,6 +20,7 @@ import {
   type SQSClientConfig,
 } from "@aws-sdk/client-sqs";
 import { type ComplaintNotice, complaintNoticeSchema } from "../../shared/events/contract";
+import { currentKeyFromSecretValue } from "./webhook-verifier";
 
 export interface PullPlatformClientOptions {
   platformId: string;
@@ -26,6 +35,13 @@ export interface PullPlatformClientOptions {
   /** Messages per receive, 1–10 (default 10). */
   maxMessages?: number;
   onNotice?: (notice: ComplaintNotice, taken: PulledNotice) => void | Promise<void>;
+  /** Acknowledge each notice to the hub's platform API (after onNotice, before the delete). */
+  acknowledge?: {
+    /** The hub's API base URL (the routes start with /platform/v1). */
+    apiUrl: string;
+    /** The platform's webhook secret value (JSON `{ current, previous? }` or a bare key). */
+    getSecret: (platformId: string) => Promise<string>;
+  };
   /** Receive, delete and hook failures (default: console.error). */
   onError?: (error: unknown) => void;
 }
@@ -42,6 +58,8 @@ export interface PulledNotice {
   valid: boolean;
   deleted: boolean;
   error?: string;
+  /** The hub's answer to the ACK, when acknowledging. */
+  ack?: { status: number; caseRef: string; hubStatus?: string };
 }
 
 const RETRY_AFTER_ERROR_MS = 1000;
@@ -50,6 +68,8 @@ export class PullPlatformClient {
   readonly platformId: string;
   private sqs?: SQSClient;
   private readonly taken: PulledNotice[] = [];
+  /** The ACK body sent per noticeId: a redelivered notice repeats the same report. */
+  private readonly ackBodies = new Map<string, string>();
   private abort?: AbortController;
   private loop?: Promise<void>;
 
@@ -153,6 +173,15 @@ export class PullPlatformClient {
         return; // left on the queue: it comes back after its visibility timeout
       }
     }
+    if (notice && this.options.acknowledge) {
+      try {
+        await this.acknowledge(notice, entry, this.options.acknowledge);
+      } catch (error) {
+        entry.error = (error as Error).message ?? String(error);
+        this.report(error);
+        return; // left on the queue: acknowledged on a later receive
+      }
+    }
     try {
       await sqs.send(
         new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
@@ -161,6 +190,55 @@ export class PullPlatformClient {
     } catch (error) {
       entry.error = (error as Error).message ?? String(error);
       this.report(error);
+    }
+  }
+
+  /** The platform's case reference for a notice: the same on every redelivery. */
+  caseRefFor(notice: ComplaintNotice): string {
+    const digest = createHash("sha256").update(notice.noticeId).digest("hex").slice(0, 12).toUpperCase();
+    return `${this.platformId.toUpperCase()}-${digest}`;
+  }
+
+  private async acknowledge(
+    notice: ComplaintNotice,
+    entry: PulledNotice,
+    hub: NonNullable<PullPlatformClientOptions["acknowledge"]>,
+  ): Promise<void> {
+    const caseRef = this.caseRefFor(notice);
+    let body = this.ackBodies.get(notice.noticeId);
+    if (!body) {
+      body = JSON.stringify({
+        eventId: `ack-${notice.noticeId}`,
+        type: "ACK",
+        occurredAt: new Date().toISOString(),
+        caseRef,
+      });
+      this.ackBodies.set(notice.noticeId, body);
+    }
+    const key = currentKeyFromSecretValue(await hub.getSecret(this.platformId));
+    const webhookId = `msg_${randomUUID()}`;
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = createHmac("sha256", key).update(`${webhookId}.${timestamp}.${body}`).digest("base64");
+    const url = `${hub.apiUrl.replace(/\/$/, "")}/platform/v1/complaints/${encodeURIComponent(notice.complaintId)}/events`;
+    const response = await fetch(url, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "platform-id": this.platformId,
+        "webhook-id": webhookId,
+        "webhook-timestamp": timestamp,
+        "webhook-signature": `v1,${signature}`,
+      },
+      body,
+    });
+    const answer = (await response.json().catch(() => ({}))) as { status?: unknown };
+    entry.ack = {
+      status: response.status,
+      caseRef,
+      ...(typeof answer.status === "string" ? { hubStatus: answer.status } : {}),
+    };
+    if (!(response.ok || [403, 404, 409].includes(response.status))) {
+      throw new Error(`The hub answered the ACK of ${notice.noticeId} with ${response.status}`);
     }
   }
 

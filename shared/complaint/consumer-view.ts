@@ -13,6 +13,9 @@ export function consumerView(record: ComplaintRecord) {
     category: record.submission.category,
     demands: record.submission.demands,
     deadlines: record.deadlines,
+    /** The platform asked for information: the consumer answers with POST .../messages. */
+    awaitingConsumerInfo: record.awaitingConsumerInfo === true,
+    ...(record.relief ? { relief: record.relief } : {}),
     delivery: {
       delivered: record.delivery.state === "delivered",
       ...(record.delivery.deliveredAt ? { deliveredAt: record.delivery.deliveredAt } : {}),

@@ -20,6 +20,8 @@ export interface Deadlines {
   responseWorkingDays: number;
   /** Until delivery the due date is estimated from the submission time. */
   basis: "estimated_from_submission" | "from_delivery";
+  /** Working days the due date moved out while waiting for the consumer (shared/lifecycle/clock.ts). */
+  pausedWorkingDays?: number;
 }
 
 /** The complaint item (sk "META") in the single complaints table. */
@@ -46,12 +48,77 @@ export interface ComplaintRecord {
   timeline: TimelineEntry[];
   routing: { noticeId: string; routeSeq: number };
   delivery: DeliveryState;
+  /** Set when the platform asked the consumer for information (INFO_REQUESTED): the hub waits for the consumer. */
+  awaitingConsumerInfo?: boolean;
+  /** While awaitingConsumerInfo: when the response clock paused (UTC); the consumer's answer resumes it. */
+  clockPausedAt?: string;
+  /** How often the consumer rejected the platform's resolution: the second rejection goes to mediation. */
+  consumerRejections?: number;
+  /** How many messages the consumer added (the MSG# items beside the complaint). */
+  consumerMessages?: number;
+  /** The relief the platform reported with RESOLVED, for the consumer to accept or reject. */
+  relief?: Relief;
   /** GSI byPlatformStatus: a platform's complaints by status and time. */
   gsi1pk: string;
   gsi1sk: string;
   /** GSI byDeadline (sparse): open complaints with a running deadline. */
   gsi2pk?: string;
   gsi2sk?: string;
+}
+
+export interface Relief {
+  /** What the consumer gets, in the words of the submission's demands (refund, exchange, ...). */
+  type: string;
+  amountFen: number;
+}
+
+/**
+ * One platform report, processed (sk `REPORT#<platform>#<eventId>`), kept beside the complaint and written in the
+ * same transaction as the change it caused: a repeat of the eventId finds it and gets the same outcome.
+ */
+export interface ReportRecord {
+  pk: string;
+  sk: string;
+  kind: "report";
+  complaintId: string;
+  platform: string;
+  eventId: string;
+  type: string;
+  /** SHA-256 of the canonical report body: the same eventId with another body is a conflict. */
+  bodyHash: string;
+  occurredAt: string;
+  receivedAt: string;
+  /** The status the report left the complaint in. */
+  status: ComplaintStatus;
+  /** Set when the report re-routed the complaint to another platform at once. */
+  reroutedTo?: string;
+  caseRef?: string;
+}
+
+/** A webhook-id already seen from a platform (pk `REPLAY#<platform>#<webhook-id>`), kept until its timestamp expires. */
+export interface ReplayRecord {
+  pk: string;
+  sk: typeof REPLAY_SK;
+  kind: "replay";
+  platform: string;
+  seenAt: string;
+  /** Epoch seconds (DynamoDB TTL). */
+  expiresAt: number;
+}
+
+/** Information the consumer added (`POST /v1/complaints/{id}/messages`), kept beside the complaint. */
+export interface MessageRecord {
+  pk: string;
+  sk: string;
+  kind: "message";
+  complaintId: string;
+  /** 1, 2, ... in the order the consumer added them. */
+  seq: number;
+  at: string;
+  text: string;
+  evidence?: { url: string; description?: string }[];
+  /** Whether it answered the platform's request for information (and resumed the clock). */
+  answersInfoRequest: boolean;
 }
 
 /** One delivery attempt, kept beside the complaint (same partition). */
@@ -77,6 +144,10 @@ export interface AttemptRecord {
 export const COMPLAINT_SK = "META" as const;
 export const complaintPk = (complaintId: string) => `C#${complaintId}`;
 export const attemptSk = (at: string, attempt: number) => `ATTEMPT#${at}#${String(attempt).padStart(3, "0")}`;
+export const reportSk = (platform: string, eventId: string) => `REPORT#${platform}#${eventId}`;
+export const REPLAY_SK = "REPLAY" as const;
+export const replayPk = (platform: string, webhookId: string) => `REPLAY#${platform}#${webhookId}`;
+export const messageSk = (at: string, seq: number) => `MSG#${at}#${String(seq).padStart(3, "0")}`;
 export const platformStatusKey = (platform: string) => `P#${platform}`;
 export const statusSortKey = (status: ComplaintStatus, at: string) => `${status}#${at}`;
 

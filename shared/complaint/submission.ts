@@ -75,7 +75,7 @@ export const SELLER_TYPES = ["self_operated", "third_party"] as const;
 /** Platform ids are slugs; non-members are accepted and go to the association's triage queue. */
 export const platformIdSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "a platform id");
 
-const text = (min: number, max: number) =>
+export const text = (min: number, max: number) =>
   z
     .string()
     .min(min)
@@ -84,7 +84,7 @@ const text = (min: number, max: number) =>
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
     .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, "printable text");
 
-const singleLine = (min: number, max: number) =>
+export const singleLine = (min: number, max: number) =>
   z
     .string()
     .min(min)
@@ -93,6 +93,12 @@ const singleLine = (min: number, max: number) =>
     .regex(/^[^\u0000-\u001F\u007F]*$/, "a single line of printable text");
 
 const localDate = z.iso.date();
+
+/** A link to evidence (photos, receipts, chat logs) kept elsewhere: https only. */
+export const evidenceLinkSchema = z.strictObject({
+  url: z.url({ protocol: /^https$/ }).max(2048),
+  description: singleLine(1, 200).optional(),
+});
 
 export const submissionSchema = z.strictObject({
   platform: platformIdSchema,
@@ -130,15 +136,7 @@ export const submissionSchema = z.strictObject({
     processing: z.literal(true),
     shareWithPlatform: z.literal(true),
   }),
-  evidence: z
-    .array(
-      z.strictObject({
-        url: z.url({ protocol: /^https$/ }).max(2048),
-        description: singleLine(1, 200).optional(),
-      }),
-    )
-    .max(10)
-    .optional(),
+  evidence: z.array(evidenceLinkSchema).max(10).optional(),
 });
 
 export type Submission = z.infer<typeof submissionSchema>;

@@ -1,14 +1,12 @@
 import type { SQSRecord } from "aws-lambda";
 import type { PushPlatform } from "../../infra/platforms";
 import type { RetrySchedule } from "../../infra/stages";
-import { platformResponseDeadline } from "../complaint/deadlines";
 import {
   type AttemptRecord,
   attemptSk,
   type ComplaintRecord,
   complaintPk,
   type DeliveryState,
-  deadlineShard,
 } from "../complaint/record";
 import { type ComplaintNotice, complaintNoticeSchema } from "../events/contract";
 import { canTransition } from "../lifecycle/state-machine";
@@ -17,6 +15,7 @@ import type { ComplaintStore } from "../store/complaint-store";
 import { withFreshRead } from "../store/complaint-store";
 import { retryDelaySeconds } from "./backoff";
 import { classifyAnswer, type DeliveryVerdict, type PlatformAnswer } from "./classify";
+import { deliveredChanges, deliveredState } from "./delivered";
 import { signWebhook, type WebhookSecrets } from "./signing";
 
 export interface DeliveryConfig {
@@ -174,33 +173,16 @@ async function markDelivered(
   attempt: number,
   now: Date,
 ): Promise<void> {
-  const at = now.toISOString();
-  const delivery: DeliveryState = {
-    ...current.delivery,
-    state: "delivered",
-    caseRef,
-    deliveredAt: at,
-    attempts: attempt,
-    lastAttemptAt: at,
-  };
-  delete delivery.lastError;
+  const facts = { at: now, caseRef, attempt };
   if (!canTransition(current.status, "DELIVERED", "hub")) {
     // The complaint moved on meanwhile (e.g. withdrawn): keep the case reference, leave the status alone.
-    await store.updateDelivery(current, delivery, now);
+    await store.updateDelivery(current, deliveredState(current, facts), now);
     return;
   }
-  const deadlines = platformResponseDeadline(current.platform, current.urgent, now, "from_delivery");
   await store.transition(
     current,
     { to: "DELIVERED", actor: "hub", at: now, reason: "delivered_to_platform" },
-    {
-      set: {
-        delivery,
-        deadlines,
-        gsi2pk: deadlineShard(current.complaintId),
-        gsi2sk: deadlines.platformResponseDueBy,
-      },
-    },
+    { set: deliveredChanges(current, facts) },
   );
 }
 

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { submissionSchema } from "../complaint/submission";
 import { ACTORS, COMPLAINT_STATUSES } from "../lifecycle/states";
+import { platformReportSchema } from "../platform/report";
 
 /**
  * The event contract of the bus: one source, named detail types, versioned details.
@@ -12,10 +13,14 @@ export const DETAIL_TYPES = {
   submitted: "Complaint Submitted",
   statusChanged: "Complaint Status Changed",
   deliveryParked: "Complaint Delivery Parked",
+  rerouted: "Complaint Rerouted",
 } as const;
 
-/** Detail types that carry a ComplaintNotice and are routed to a platform's queue. */
-export const ROUTED_DETAIL_TYPES = [DETAIL_TYPES.submitted] as const;
+/**
+ * Detail types that carry a ComplaintNotice and are routed to a platform's queue: a new complaint, and one
+ * re-routed to another platform (its notice names the new platform and has a new noticeId).
+ */
+export const ROUTED_DETAIL_TYPES = [DETAIL_TYPES.submitted, DETAIL_TYPES.rerouted] as const;
 
 /**
  * ComplaintNotice v1: what a platform receives (POST body for push, SQS message body for pull).
@@ -74,4 +79,8 @@ export const PUBLISHED_SCHEMAS = {
   "complaint-notice.v1": complaintNoticeSchema,
   "complaint-status-changed.v1": statusChangedDetailSchema,
   "complaint-delivery-parked.v1": deliveryParkedDetailSchema,
+  // The detail of "Complaint Rerouted" is the ComplaintNotice for the new route, as for "Complaint Submitted".
+  "complaint-rerouted.v1": complaintNoticeSchema,
+  // What platforms POST to /platform/v1/complaints/{id}/events.
+  "platform-report.v1": platformReportSchema,
 } as const;

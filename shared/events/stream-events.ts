@@ -1,4 +1,5 @@
 import type { ComplaintRecord } from "../complaint/record";
+import type { TimelineEntry } from "../lifecycle/states";
 import { DETAIL_TYPES, type DeliveryParkedDetail, type StatusChangedDetail } from "./contract";
 import { noticeFor } from "./notice";
 
@@ -11,7 +12,8 @@ export interface HubEvent {
 
 /**
  * The outbox rule: which events a change of the complaint item stands for. An insert is a submission to be
- * routed; a status change and a delivery that got parked are announced so new rules can subscribe.
+ * routed, and a new route (a re-route to another platform) is routed again; every status change and a delivery
+ * that got parked are announced so new rules can subscribe.
  */
 export function eventsForChange(
   oldImage: ComplaintRecord | undefined,
@@ -24,21 +26,14 @@ export function eventsForChange(
       ? [{ detailType: DETAIL_TYPES.submitted, detail: noticeFor(newImage), time }]
       : [];
   }
-  const events: HubEvent[] = [];
-  if (oldImage.status !== newImage.status) {
-    const entry = newImage.timeline.at(-1);
-    const detail: StatusChangedDetail = {
-      schemaVersion: "1",
-      complaintId: newImage.complaintId,
-      platform: newImage.platform,
-      from: oldImage.status,
-      to: newImage.status,
-      actor: entry?.actor ?? "hub",
-      at: entry?.at ?? newImage.updatedAt,
-      ...(entry?.reason ? { reason: entry.reason } : {}),
-      urgent: newImage.urgent,
-    };
-    events.push({ detailType: DETAIL_TYPES.statusChanged, detail, time });
+  const events: HubEvent[] = statusChanges(oldImage, newImage).map((detail) => ({
+    detailType: DETAIL_TYPES.statusChanged,
+    detail,
+    time,
+  }));
+  if (newImage.routing.noticeId !== oldImage.routing.noticeId && newImage.status === "QUEUED") {
+    // A new route (REROUTE_REVIEW → QUEUED with another platform): the new platform's rule takes the notice.
+    events.push({ detailType: DETAIL_TYPES.rerouted, detail: noticeFor(newImage), time });
   }
   const parkedState = newImage.delivery.state;
   if (
@@ -58,4 +53,50 @@ export function eventsForChange(
     events.push({ detailType: DETAIL_TYPES.deliveryParked, detail, time });
   }
   return events;
+}
+
+/**
+ * One Status Changed event per transition the write appended (a write may make several, e.g. a pull platform's
+ * ACK of a QUEUED complaint is QUEUED → DELIVERED → ACKNOWLEDGED); progress entries (from = to) are not status
+ * changes. Entries before a re-route (REROUTE_REVIEW → QUEUED) are attributed to the platform they were made on.
+ */
+function statusChanges(oldImage: ComplaintRecord, newImage: ComplaintRecord): StatusChangedDetail[] {
+  const appended = newImage.timeline.slice(oldImage.timeline.length).filter((e) => e.from !== e.to);
+  if (appended.length === 0) {
+    if (oldImage.status === newImage.status) return [];
+    // A status change without its timeline entry: announced from the images alone.
+    const entry = newImage.timeline.at(-1);
+    return [
+      statusChangedDetail(newImage, newImage.platform, {
+        from: oldImage.status,
+        to: newImage.status,
+        actor: entry?.actor ?? "hub",
+        at: entry?.at ?? newImage.updatedAt,
+        ...(entry?.reason ? { reason: entry.reason } : {}),
+      }),
+    ];
+  }
+  let platform = oldImage.platform;
+  return appended.map((entry) => {
+    if (entry.from === "REROUTE_REVIEW" && entry.to === "QUEUED") platform = newImage.platform;
+    return statusChangedDetail(newImage, platform, entry);
+  });
+}
+
+function statusChangedDetail(
+  image: ComplaintRecord,
+  platform: string,
+  entry: Pick<TimelineEntry, "from" | "to" | "actor" | "at" | "reason">,
+): StatusChangedDetail {
+  return {
+    schemaVersion: "1",
+    complaintId: image.complaintId,
+    platform,
+    from: entry.from,
+    to: entry.to,
+    actor: entry.actor,
+    at: entry.at,
+    ...(entry.reason ? { reason: entry.reason } : {}),
+    urgent: image.urgent,
+  };
 }

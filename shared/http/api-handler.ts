@@ -48,15 +48,35 @@ function problemErrors(): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyRes
   };
 }
 
-/** The house middleware for API Gateway handlers; `jsonBody` adds size limit and JSON parsing. */
-export function apiHandler(handler: ApiHandler, options: { jsonBody?: { maxBytes: number } } = {}) {
+/** JSON parsing; with `optional`, a request without a body (or with an empty one) is taken as `{}`. */
+function jsonBodyParser(optional: boolean): MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const parser = httpJsonBodyParser<APIGatewayProxyEvent>();
+  return {
+    before: async (request) => {
+      if (optional && !request.event.body?.trim()) {
+        (request.event as { body: unknown }).body = {};
+        return;
+      }
+      await parser.before?.(request);
+    },
+  };
+}
+
+/**
+ * The house middleware for API Gateway handlers; `jsonBody` adds size limit and JSON parsing (`optional` for
+ * routes whose body may be left out).
+ */
+export function apiHandler(
+  handler: ApiHandler,
+  options: { jsonBody?: { maxBytes: number; optional?: boolean } } = {},
+) {
   const chain = middy(handler)
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(captureLambdaHandler(tracer, { captureResponse: false }))
     .use(logMetrics(metrics))
     .use(problemErrors());
   if (options.jsonBody) {
-    chain.use(bodyLimit(options.jsonBody.maxBytes)).use(httpJsonBodyParser());
+    chain.use(bodyLimit(options.jsonBody.maxBytes)).use(jsonBodyParser(options.jsonBody.optional ?? false));
   }
   return chain;
 }

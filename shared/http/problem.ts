@@ -18,10 +18,35 @@ export const PROBLEM_TYPES = {
     title: "Credentials are missing",
     status: 401,
   },
+  signatureRefused: {
+    type: "urn:complaint-hub:problem:signature-refused",
+    title: "The request signature was refused",
+    status: 401,
+  },
+  forbidden: {
+    type: "urn:complaint-hub:problem:forbidden",
+    title: "The caller may not act on this resource",
+    status: 403,
+  },
   notFound: { type: "urn:complaint-hub:problem:not-found", title: "No such resource", status: 404 },
+  eventIdConflict: {
+    type: "urn:complaint-hub:problem:event-id-conflict",
+    title: "The eventId was already used with a different report",
+    status: 409,
+  },
   idempotencyConflict: {
     type: "urn:complaint-hub:problem:idempotency-conflict",
     title: "The Idempotency-Key was already used with a different body",
+    status: 409,
+  },
+  illegalTransition: {
+    type: "urn:complaint-hub:problem:illegal-transition",
+    title: "The complaint's status does not allow this",
+    status: 409,
+  },
+  concurrentChange: {
+    type: "urn:complaint-hub:problem:concurrent-change",
+    title: "The complaint changed while the request was processed; read it again and retry",
     status: 409,
   },
   tooLarge: {

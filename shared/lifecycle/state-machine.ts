@@ -99,6 +99,57 @@ export function decideTransition(
   };
 }
 
+/**
+ * Where an actor may record progress without a status change: a platform that is already working on a complaint
+ * (IN_PROGRESS) reports contact, an information request or an approved refund. The timeline entry has from = to.
+ * These are not transitions: canTransition never allows a self-transition.
+ */
+const PROGRESS_RULES: readonly (readonly [statuses: readonly ComplaintStatus[], actors: readonly Actor[]])[] =
+  [
+    [["IN_PROGRESS"], ["platform"]],
+    // A consumer may add information to any open complaint (POST /v1/complaints/{id}/messages).
+    [OPEN, ["consumer"]],
+  ];
+
+export function canRecordProgress(status: ComplaintStatus, actor: Actor): boolean {
+  if (TERMINAL_STATUSES.has(status)) return false;
+  return PROGRESS_RULES.some(([statuses, actors]) => statuses.includes(status) && actors.includes(actor));
+}
+
+/** Decides a progress entry that keeps the status (`request.to` must be the current status). */
+export function decideProgress(
+  current: { status: ComplaintStatus; version: number },
+  request: TransitionRequest,
+): TransitionOutcome {
+  if (request.to !== current.status || !canRecordProgress(current.status, request.actor)) {
+    throw new IllegalTransitionError(current.status, request.to, request.actor);
+  }
+  return {
+    status: current.status,
+    version: current.version + 1,
+    entry: timelineEntry(current.status, request),
+  };
+}
+
+/**
+ * Decides several steps in order, each from the state the previous one left (a step to the current status is
+ * progress, see decideProgress). All or nothing: the caller writes the result as one conditional update.
+ */
+export function decideSteps(
+  current: { status: ComplaintStatus; version: number },
+  steps: readonly TransitionRequest[],
+): { status: ComplaintStatus; version: number; entries: TimelineEntry[] } {
+  if (steps.length === 0) throw new Error("decideSteps needs at least one step");
+  let state = { status: current.status, version: current.version };
+  const entries: TimelineEntry[] = [];
+  for (const step of steps) {
+    const outcome = step.to === state.status ? decideProgress(state, step) : decideTransition(state, step);
+    entries.push(outcome.entry);
+    state = { status: outcome.status, version: outcome.version };
+  }
+  return { ...state, entries };
+}
+
 /** The first entry of every complaint's timeline. */
 export function initialEntry(at: Date): TimelineEntry {
   return { at: at.toISOString(), actor: "consumer", from: null, to: "SUBMITTED", visibility: "consumer" };

@@ -1,5 +1,13 @@
-import { ConditionalCheckFailedException } from "@aws-sdk/client-dynamodb";
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from "@aws-sdk/lib-dynamodb";
+import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+  TransactWriteCommand,
+  UpdateCommand,
+} from "@aws-sdk/lib-dynamodb";
 import {
   type AttemptRecord,
   COMPLAINT_SK,
@@ -8,7 +16,8 @@ import {
   type DeliveryState,
   statusSortKey,
 } from "../complaint/record";
-import { decideTransition, type TransitionRequest } from "../lifecycle/state-machine";
+import { decideSteps, decideTransition, type TransitionRequest } from "../lifecycle/state-machine";
+import type { ComplaintStatus } from "../lifecycle/states";
 import { UpdateExpression } from "./update-expression";
 
 /** Another writer changed the complaint first; the caller re-reads and decides again. */
@@ -16,6 +25,14 @@ export class VersionConflictError extends Error {
   constructor(readonly complaintId: string) {
     super(`Complaint ${complaintId} changed concurrently`);
     this.name = "VersionConflictError";
+  }
+}
+
+/** An item written "only if new" in a transaction already exists (e.g. a report processed before). */
+export class ItemExistsError extends Error {
+  constructor(readonly key: { pk: string; sk: string }) {
+    super(`Item ${key.pk} / ${key.sk} already exists`);
+    this.name = "ItemExistsError";
   }
 }
 
@@ -85,6 +102,96 @@ export class ComplaintStore {
     for (const [path, value] of Object.entries(effects.set ?? {})) update.set(path, value);
     for (const path of effects.remove ?? []) update.remove(path);
     await this.conditionalUpdate(current, update);
+  }
+
+  /**
+   * Several lifecycle steps decided in order by the state machine (decideSteps) and written as one update
+   * conditional on the version read, in one transaction with `newItems` (each put only if its key is new): all
+   * of it happens or none. A concurrent change throws VersionConflictError; an existing new item throws
+   * ItemExistsError. The status sort key changes only when the status does.
+   */
+  async applySteps(
+    current: ComplaintRecord,
+    steps: readonly TransitionRequest[],
+    effects: SideEffects = {},
+    newItems: readonly { pk: string; sk: string }[] = [],
+  ): Promise<{ status: ComplaintStatus; version: number }> {
+    const outcome = decideSteps(current, steps);
+    const at = (steps.at(-1) as TransitionRequest).at.toISOString();
+    const update = new UpdateExpression()
+      .set("status", outcome.status)
+      .set("version", outcome.version)
+      .set("updatedAt", at)
+      .append("timeline", outcome.entries);
+    if (outcome.status !== current.status) update.set("gsi1sk", statusSortKey(outcome.status, at));
+    for (const [path, value] of Object.entries(effects.set ?? {})) update.set(path, value);
+    for (const path of effects.remove ?? []) update.remove(path);
+    const condition = update.condition((name, value) => `${name("version")} = ${value(current.version)}`);
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: complaintPk(current.complaintId), sk: COMPLAINT_SK },
+                ConditionExpression: condition,
+                ...update.build(),
+              },
+            },
+            ...newItems.map((item) => ({
+              Put: { TableName: this.tableName, Item: item, ConditionExpression: "attribute_not_exists(pk)" },
+            })),
+          ],
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof TransactionCanceledException)) throw error;
+      const reasons = error.CancellationReasons ?? [];
+      const existing = reasons.findIndex((r, i) => i > 0 && r.Code === "ConditionalCheckFailed");
+      if (existing > 0) {
+        const item = newItems[existing - 1] as { pk: string; sk: string };
+        throw new ItemExistsError({ pk: item.pk, sk: item.sk });
+      }
+      if (reasons[0]?.Code === "ConditionalCheckFailed") throw new VersionConflictError(current.complaintId);
+      throw error;
+    }
+    return { status: outcome.status, version: outcome.version };
+  }
+
+  /** An item other than a complaint (report, attempt, ...) by its key. */
+  async getItem<T>(pk: string, sk: string): Promise<T | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk, sk }, ConsistentRead: true }),
+    );
+    return Item as T | undefined;
+  }
+
+  /** One page of a Query (an index's, for lists: the table is never scanned). */
+  async query(
+    input: Omit<QueryCommandInput, "TableName">,
+  ): Promise<{ items: Record<string, unknown>[]; lastKey?: Record<string, unknown> }> {
+    const { Items, LastEvaluatedKey } = await this.doc.send(
+      new QueryCommand({ ...input, TableName: this.tableName }),
+    );
+    return { items: Items ?? [], ...(LastEvaluatedKey ? { lastKey: LastEvaluatedKey } : {}) };
+  }
+
+  /** Puts an item only if its key is new; false when it exists. */
+  async putIfNew(item: { pk: string; sk: string }): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: "attribute_not_exists(pk)",
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   /** Changes delivery bookkeeping without a lifecycle transition (still guarded by the version). */

@@ -20,7 +20,7 @@ it("synthesizes with the CDK CLI, offline, cdk-nag included", async () => {
   const functions = Object.values(
     template.Resources as Record<string, { Type: string; Properties: { Code: { S3Key: string } } }>,
   ).filter((r) => r.Type === "AWS::Lambda::Function");
-  expect(functions).toHaveLength(19);
+  expect(functions).toHaveLength(24);
   for (const fn of functions) {
     expect(
       existsSync(join(outDir, `asset.${fn.Properties.Code.S3Key.replace(/\.zip$/, "")}`, "index.mjs")),

@@ -16,7 +16,13 @@ export interface TestCloud {
   stop(): Promise<void>;
 }
 
-export async function startTestCloud(options: { stateDir?: string } = {}): Promise<TestCloud> {
+export async function startTestCloud(
+  options: {
+    stateDir?: string;
+    /** Run the local cloud's pull clients (off by default: tests pull themselves). */
+    pullClients?: boolean;
+  } = {},
+): Promise<TestCloud> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "hub-e2e-"));
   const start = () =>
     LocalCloud.start({
@@ -27,7 +33,7 @@ export async function startTestCloud(options: { stateDir?: string } = {}): Promi
       apiPort: 0,
       awsPort: 0,
       sandboxPort: TEST_SANDBOX_PORT,
-      pullClients: false,
+      pullClients: options.pullClients ?? false,
     });
   const handle: TestCloud = {
     cloud: await start(),

@@ -30,9 +30,15 @@ import {
 } from "./hub-template";
 
 const dev = STAGES.dev as NonNullable<(typeof STAGES)["dev"]>;
+/** The consumer's actions on their complaint, each its own function (shared/consumer). */
+const CONSUMER_SERVICES = ["consumer-feedback", "consumer-withdraw", "consumer-message"];
+/** The platforms' API: reports and inbox (shared/platform). */
+const PLATFORM_API_SERVICES = ["platform-report", "platform-inbox"];
 const SERVICES = [
   "submit-complaint",
   "get-complaint",
+  ...CONSUMER_SERVICES,
+  ...PLATFORM_API_SERVICES,
   "publish-events",
   ...PUSH_PLATFORMS.map((p) => `deliver-${p.id}`),
 ];
@@ -47,7 +53,7 @@ const statementsOf = (service: string) => roleStatements(json, roleIdOf(function
 const s = (value: unknown) => JSON.stringify(value);
 
 describe("every function", () => {
-  it("is one of the hub's: the API pair, the publisher and one per push platform", () => {
+  it("is one of the hub's: the consumer API, the platform API, the publisher and one per push platform", () => {
     const services = resourcesOfType(json, "AWS::Lambda::Function").map(
       ([, fn]) => fn.Properties.Environment?.Variables?.POWERTOOLS_SERVICE_NAME,
     );
@@ -177,6 +183,43 @@ describe("the API functions", () => {
     expect(resourcesOf(grantsOf(statements, "dynamodb:GetItem"))).toEqual([s(arnOf(tableId(json)))]);
     expect(allowedActions(statements, "secretsmanager")).toEqual([]);
     expect(allowedActions(statements, "sqs")).toEqual([]);
+  });
+});
+
+describe("the consumer action functions", () => {
+  it.each([
+    ["consumer-feedback", ["dynamodb:GetItem", "dynamodb:UpdateItem"]],
+    ["consumer-withdraw", ["dynamodb:GetItem", "dynamodb:UpdateItem"]],
+    // A message is its own item, put in the same transaction as the complaint's update.
+    ["consumer-message", ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]],
+  ])("%s may only %j items of the table: no scan, no index", (service, actions) => {
+    const statements = statementsOf(service);
+    expect(allowedActions(statements, "dynamodb")).toEqual(actions);
+    const dynamo = statements.filter((st) => list(st.Action).some((a) => a.startsWith("dynamodb:")));
+    expect(resourcesOf(dynamo)).toEqual([s(arnOf(tableId(json)))]);
+  });
+
+  it.each(CONSUMER_SERVICES)("%s reads no secret and touches no queue or bus", (service) => {
+    const statements = statementsOf(service);
+    expect(allowedActions(statements, "secretsmanager")).toEqual([]);
+    expect(allowedActions(statements, "sqs")).toEqual([]);
+    expect(allowedActions(statements, "events")).toEqual([]);
+  });
+
+  it.each(CONSUMER_SERVICES)("%s uses the hub key only through DynamoDB", (service) => {
+    const kms = grantsOf(statementsOf(service), "kms:Decrypt");
+    expect(resourcesOf(kms)).toEqual([s(arnOf(keyId(json)))]);
+    for (const statement of kms) {
+      expect(s(statement.Condition)).toContain("kms:ViaService");
+    }
+  });
+
+  it.each(CONSUMER_SERVICES)("%s knows the table and nothing else", (service) => {
+    const [, fn] = functionByService(json, service);
+    const { POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, NODE_OPTIONS, ...own } =
+      fn.Properties.Environment.Variables;
+    expect(POWERTOOLS_SERVICE_NAME).toBe(service);
+    expect(own).toEqual({ TABLE_NAME: { Ref: tableId(json) } });
   });
 });
 

@@ -12,7 +12,7 @@ import {
   type PushDelivery,
   validateRegistry,
 } from "../../infra/platforms";
-import { type Cfn, countByType, functionByService, platformQueues, synthHub } from "./hub-template";
+import { type Cfn, countByType, functionByService, platformQueues, roleIdOf, synthHub } from "./hub-template";
 
 const FIRST_BATCH_IDS = [
   "taobao",
@@ -217,13 +217,23 @@ describe("adding a platform to the registry", () => {
       if (!isDeepStrictEqual(resource, after.Resources[id])) changed.push(`${resource.Type} ${id}`);
     }
     // The triage rule's anything-but list, the dashboard's widgets, the key policy (the new role reads its secret
-    // through Secrets Manager) and the routing DLQ's policy (the new rule may dead-letter into it).
+    // through Secrets Manager), the routing DLQ's policy (the new rule may dead-letter into it) and the platform
+    // API's two roles (they verify the new platform's signatures with its secret).
     expect(changed.map((c) => c.split(" ")[0]).sort()).toEqual([
       "AWS::CloudWatch::Dashboard",
       "AWS::Events::Rule",
+      "AWS::IAM::Policy",
+      "AWS::IAM::Policy",
       "AWS::KMS::Key",
       "AWS::SQS::QueuePolicy",
     ]);
+    const [reportRole, inboxRole] = ["platform-report", "platform-inbox"].map((service) =>
+      roleIdOf(functionByService(after, service)[1]),
+    );
+    const policies = changed.filter((c) => c.startsWith("AWS::IAM::Policy")).map((c) => c.split(" ")[1]);
+    const rolesOf = (policyId: string) =>
+      (after.Resources[policyId as string].Properties.Roles as Cfn[]).map((r) => r.Ref);
+    expect(policies.flatMap((p) => rolesOf(p as string)).sort()).toEqual([reportRole, inboxRole].sort());
     const triage = Object.values(after.Resources as Record<string, Cfn>).find(
       (r) => r.Type === "AWS::Events::Rule" && r.Properties.Name === "complaint-hub-dev-route-triage",
     );

@@ -51,12 +51,12 @@ describe("platform rules", () => {
     for (const [id, rule] of rules) expect(rule.Properties.EventBusName, id).toEqual({ Ref: bus });
   });
 
-  it.each(ENABLED_IDS)("routes %s's submitted complaints to its queue", (id) => {
+  it.each(ENABLED_IDS)("routes %s's submitted and re-routed complaints to its queue", (id) => {
     const rule = ruleFor(id);
     expect(rule.Properties.State).toBe("ENABLED");
     expect(rule.Properties.EventPattern).toStrictEqual({
       source: ["complaint-hub"],
-      "detail-type": ["Complaint Submitted"],
+      "detail-type": ["Complaint Submitted", "Complaint Rerouted"],
       detail: { platform: [id] },
     });
     const target = onlyOne<Cfn>(rule.Properties.Targets, `target of ${id}'s rule`);
@@ -101,10 +101,10 @@ describe("triage rule", () => {
     )[1];
   });
 
-  it("takes submitted complaints for anything but the 18 enabled ids", () => {
+  it("takes submitted and re-routed complaints for anything but the 18 enabled ids", () => {
     const { EventPattern: pattern } = triage.Properties;
     expect(pattern.source).toEqual(["complaint-hub"]);
-    expect(pattern["detail-type"]).toEqual(["Complaint Submitted"]);
+    expect(pattern["detail-type"]).toEqual(["Complaint Submitted", "Complaint Rerouted"]);
     expect(Object.keys(pattern.detail)).toEqual(["platform"]);
     const [condition] = pattern.detail.platform;
     expect(Object.keys(condition)).toEqual(["anything-but"]);

@@ -9,6 +9,7 @@ import { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS } from "../../infra/constructs/
 import { apiGatewayModel } from "../../infra/request-models";
 import { STAGES } from "../../infra/stages";
 import { submissionSchema } from "../../shared/complaint/submission";
+import { feedbackSchema, messageSchema, withdrawalSchema } from "../../shared/consumer/requests";
 import {
   arnOf,
   type Cfn,
@@ -118,19 +119,78 @@ describe("the REST API", () => {
     expect(integrationTarget(get)).toBe(functionByService(json, "get-complaint")[0]);
   });
 
-  it("lets API Gateway invoke exactly the two API functions", () => {
-    const invoked = resourcesOfType(json, "AWS::Lambda::Permission")
-      .filter(([, p]) => p.Properties.Principal === "apigateway.amazonaws.com")
-      .map(([, p]) => p.Properties.FunctionName["Fn::GetAtt"][0]);
-    expect([...new Set(invoked)].sort()).toEqual(
-      [functionByService(json, "submit-complaint")[0], functionByService(json, "get-complaint")[0]].sort(),
+  describe.each([
+    ["feedback", "consumer-feedback", "ConsumerFeedbackV1", feedbackSchema],
+    ["withdraw", "consumer-withdraw", "ConsumerWithdrawalV1", withdrawalSchema],
+    ["messages", "consumer-message", "ConsumerMessageV1", messageSchema],
+  ] as const)("POST /v1/complaints/{id}/%s", (path, service, modelName, schema) => {
+    const method = () =>
+      methodOn(resourceAt({ Ref: resourceAt({ Ref: complaintsResource() }, "{id}") }, path), "POST");
+
+    it(`requires the id, validates the body against ${modelName} and calls ${service}`, () => {
+      const post = method();
+      expect(post.RequestParameters).toEqual({ "method.request.path.id": true });
+      const validator = json.Resources[post.RequestValidatorId.Ref].Properties;
+      expect(validator).toMatchObject({ ValidateRequestBody: true, ValidateRequestParameters: true });
+      const model = json.Resources[post.RequestModels["application/json"].Ref];
+      expect(model.Properties).toMatchObject({ Name: modelName, ContentType: "application/json" });
+      expect(post.Integration.Type).toBe("AWS_PROXY");
+      expect(integrationTarget(post)).toBe(functionByService(json, service)[0]);
+    });
+
+    it("checks the token in the function: the gateway asks for no authorizer", () => {
+      expect(method().AuthorizationType).toBe("NONE");
+    });
+
+    it("has the model of the zod schema the function validates with, unknown fields refused", () => {
+      const model = json.Resources[method().RequestModels["application/json"].Ref].Properties.Schema;
+      expect(model).toStrictEqual(z.toJSONSchema(schema, { target: "draft-04", io: "input" }));
+      expect(model.additionalProperties).toBe(false);
+    });
+  });
+
+  it("lets API Gateway invoke each consumer function through its own route only", () => {
+    // The route is the end of the permission's source ARN: ".../<stage>/<METHOD>/<path>", for the deployed
+    // stage and for the console's test-invoke-stage.
+    const routesOf = new Map<string, Set<string>>();
+    for (const [, permission] of resourcesOfType(json, "AWS::Lambda::Permission")) {
+      if (permission.Properties.Principal !== "apigateway.amazonaws.com") continue;
+      const route = String(permission.Properties.SourceArn["Fn::Join"][1].at(-1)).replace(
+        /^(?:\/test-invoke-stage)?\//,
+        "",
+      );
+      const fnId = permission.Properties.FunctionName["Fn::GetAtt"][0];
+      routesOf.set(fnId, (routesOf.get(fnId) ?? new Set()).add(route));
+    }
+    const expected: Record<string, string> = {
+      "submit-complaint": "POST/v1/complaints",
+      "get-complaint": "GET/v1/complaints/*",
+      "consumer-feedback": "POST/v1/complaints/*/feedback",
+      "consumer-withdraw": "POST/v1/complaints/*/withdraw",
+      "consumer-message": "POST/v1/complaints/*/messages",
+    };
+    for (const [service, route] of Object.entries(expected)) {
+      expect([...(routesOf.get(functionByService(json, service)[0]) ?? [])], service).toEqual([route]);
+    }
+    const consumerRouteFunctions = [...routesOf]
+      .filter(([, routes]) => [...routes].some((r) => /^[A-Z]+\/v1\//.test(r)))
+      .map(([fnId]) => fnId);
+    expect(consumerRouteFunctions.sort()).toEqual(
+      Object.keys(expected)
+        .map((service) => functionByService(json, service)[0])
+        .sort(),
     );
   });
 
   describe("the submission model", () => {
     let schema: Cfn;
     beforeAll(() => {
-      schema = onlyOne(resourcesOfType(json, "AWS::ApiGateway::Model"), "model")[1].Properties.Schema;
+      schema = onlyOne(
+        resourcesOfType(json, "AWS::ApiGateway::Model").filter(
+          ([, m]) => m.Properties.Name === "ComplaintSubmissionV1",
+        ),
+        "submission model",
+      )[1].Properties.Schema;
     });
 
     it("refuses unknown fields and requires the consents", () => {

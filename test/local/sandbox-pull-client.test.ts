@@ -1,13 +1,16 @@
 /**
  * The pull platform's client against the local SQS endpoint: long-polls, records, deletes, stops at once.
  */
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer, type IncomingHttpHeaders } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from "@aws-sdk/client-sqs";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { closeServer, listen } from "../../local/net";
 import { type PulledNotice, PullPlatformClient } from "../../local/sandbox/pull-client";
+import { currentKeyFromSecretValue, verifyWebhook } from "../../local/sandbox/webhook-verifier";
 import { type LocalSqsServer, startLocalSqsServer } from "../../local/sqs/sqs-server";
 import { type ComplaintNotice, complaintNoticeSchema } from "../../shared/events/contract";
 
@@ -148,5 +151,91 @@ describe("PullPlatformClient", () => {
     expect(taken[0]).toMatchObject({ deleted: false, error: "ack failed", receiveCount: 1 });
     expect(taken[1]).toMatchObject({ deleted: true, receiveCount: 2 });
     expect(pull.notices()).toEqual([notice]);
+  });
+
+  it("acknowledges each notice to the hub with a signed ACK, and keeps it on the queue until the hub answers", async () => {
+    const secret = JSON.stringify({ current: randomBytes(32).toString("base64") });
+    const requests: { headers: IncomingHttpHeaders; body: string; url: string }[] = [];
+    const answers = [503, 200];
+    const hub = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        requests.push({
+          headers: req.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+          url: req.url ?? "",
+        });
+        const status = answers.shift() ?? 200;
+        res
+          .writeHead(status, { "content-type": "application/json" })
+          .end(JSON.stringify({ status: "ACKNOWLEDGED" }));
+      });
+    });
+    const port = await listen(hub, "127.0.0.1", 0, "hub", "--port");
+    try {
+      const pull = client({
+        waitTimeSeconds: 1,
+        acknowledge: { apiUrl: `http://127.0.0.1:${port}/`, getSecret: async () => secret },
+      });
+      pull.start();
+      const notice = await exampleNotice();
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(notice) }));
+      const taken = await until<PulledNotice[]>(() => {
+        const all = pull.received();
+        return all.length === 2 && all[1]?.deleted ? all : undefined;
+      });
+      // The first ACK got a 503: the message stayed and came back; the second settled it.
+      expect(taken[0]).toMatchObject({ deleted: false, ack: { status: 503 } });
+      expect(taken[1]).toMatchObject({ deleted: true, ack: { status: 200, hubStatus: "ACKNOWLEDGED" } });
+      expect(requests).toHaveLength(2);
+      for (const request of requests) {
+        expect(request.url).toBe(`/platform/v1/complaints/${notice.complaintId}/events`);
+        expect(request.headers["platform-id"]).toBe("jd");
+        const verdict = verifyWebhook(
+          currentKeyFromSecretValue(secret),
+          {
+            id: request.headers["webhook-id"] as string,
+            timestamp: request.headers["webhook-timestamp"] as string,
+            signature: request.headers["webhook-signature"] as string,
+            body: Buffer.from(request.body),
+          },
+          Math.floor(Date.now() / 1000),
+        );
+        expect(verdict).toEqual({ ok: true });
+      }
+      // A fresh webhook-id per request, the same report (eventId, body) on the retry.
+      expect(requests[0]?.headers["webhook-id"]).not.toBe(requests[1]?.headers["webhook-id"]);
+      expect(requests[1]?.body).toBe(requests[0]?.body);
+      expect(JSON.parse(requests[0]?.body ?? "{}")).toMatchObject({
+        eventId: `ack-${notice.noticeId}`,
+        type: "ACK",
+        caseRef: pull.caseRefFor(notice),
+      });
+    } finally {
+      await closeServer(hub);
+    }
+  });
+
+  it("settles a notice the hub refuses for good (409), without retrying", async () => {
+    const hub = createServer((_req, res) => res.writeHead(409).end("{}"));
+    const port = await listen(hub, "127.0.0.1", 0, "hub", "--port");
+    try {
+      const pull = client({
+        waitTimeSeconds: 1,
+        acknowledge: {
+          apiUrl: `http://127.0.0.1:${port}`,
+          getSecret: async () => randomBytes(32).toString("base64"),
+        },
+      });
+      pull.start();
+      await sqs.send(
+        new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(await exampleNotice()) }),
+      );
+      const [taken] = await until(() => (pull.received()[0]?.deleted ? pull.received() : undefined));
+      expect(taken?.ack?.status).toBe(409);
+    } finally {
+      await closeServer(hub);
+    }
   });
 });

@@ -1,0 +1,46 @@
+import { platformResponseDeadline } from "../complaint/deadlines";
+import { type ComplaintRecord, type DeliveryState, deadlineShard } from "../complaint/record";
+
+export interface DeliveredFacts {
+  at: Date;
+  /** The platform's case reference; kept from before when the platform gives none. */
+  caseRef?: string;
+  /** Push delivery: the attempt that got through (also the last attempt). */
+  attempt?: number;
+}
+
+/**
+ * What "delivered" writes beside the QUEUED → DELIVERED transition, the same for push (the hub's POST got
+ * through) and pull (the platform acknowledged the notice it took): the delivery bookkeeping with the case
+ * reference, and the platform's response clock started from now on the byDeadline index.
+ */
+export function deliveredChanges(current: ComplaintRecord, facts: DeliveredFacts) {
+  return {
+    delivery: deliveredState(current, facts),
+    ...responseClock(current, facts.at),
+  };
+}
+
+/** The delivery bookkeeping once delivered (no lifecycle change; see deliveredChanges for the transition). */
+export function deliveredState(current: ComplaintRecord, facts: DeliveredFacts): DeliveryState {
+  const at = facts.at.toISOString();
+  const caseRef = facts.caseRef ?? current.delivery.caseRef;
+  const delivery: DeliveryState = {
+    ...current.delivery,
+    state: "delivered",
+    deliveredAt: at,
+    ...(caseRef ? { caseRef } : {}),
+    ...(facts.attempt !== undefined ? { attempts: facts.attempt, lastAttemptAt: at } : {}),
+  };
+  delete delivery.lastError;
+  return delivery;
+}
+
+function responseClock(current: ComplaintRecord, at: Date) {
+  const deadlines = platformResponseDeadline(current.platform, current.urgent, at, "from_delivery");
+  return {
+    deadlines,
+    gsi2pk: deadlineShard(current.complaintId),
+    gsi2sk: deadlines.platformResponseDueBy,
+  };
+}
