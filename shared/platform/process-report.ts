@@ -11,6 +11,7 @@ import {
 import { parseOrThrow } from "../complaint/validation";
 import { deliveredChanges } from "../delivery/delivered";
 import { ProblemError } from "../http/problem";
+import { pauseClock } from "../lifecycle/clock";
 import { decideSteps, IllegalTransitionError, type TransitionRequest } from "../lifecycle/state-machine";
 import type { ComplaintStatus, Visibility } from "../lifecycle/states";
 import {
@@ -157,9 +158,12 @@ export function planReport(
     visibility: rule.visibility,
   });
 
-  if (report.type === "INFO_REQUESTED") {
-    set.awaitingConsumerInfo = true;
-    if (!complaint.clockPausedAt) set.clockPausedAt = at.toISOString();
+  if (report.type === "INFO_REQUESTED" && !complaint.clockPausedAt) {
+    // The response clock stands still until the consumer answers (shared/lifecycle/clock.ts resumes it).
+    const pause = pauseClock(at);
+    for (const key of pause.remove) delete set[key];
+    Object.assign(set, pause.set);
+    remove.push(...pause.remove);
   }
   if (report.type === "RESOLVED") set.relief = report.relief;
   if (rule.to === "REROUTE_REVIEW") {

@@ -326,6 +326,9 @@ describe("what each report records", () => {
       awaitingConsumerInfo: true,
       clockPausedAt: REPORT_AT.toISOString(),
     });
+    // While it waits for the consumer the complaint is out of the deadline index: no chase meanwhile.
+    expect(first.gsi2pk).toBeUndefined();
+    expect(first.gsi2sk).toBeUndefined();
     expect(first.timeline.at(-1)).toMatchObject({
       reason: "platform_requested_information",
       note: "Please send a photo of the serial number",
