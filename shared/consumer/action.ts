@@ -1,4 +1,3 @@
-import { TransactionCanceledException, TransactionConflictException } from "@aws-sdk/client-dynamodb";
 import type { APIGatewayProxyEvent } from "aws-lambda";
 import type { z } from "zod";
 import type { ComplaintRecord } from "../complaint/record";
@@ -60,21 +59,8 @@ function asProblem(error: unknown): unknown {
   if (error instanceof IllegalTransitionError) {
     return new ProblemError("illegalTransition", `Not possible while the complaint is ${error.from}`);
   }
-  if (
-    error instanceof VersionConflictError ||
-    error instanceof ItemExistsError ||
-    isTransactionConflict(error)
-  ) {
+  if (error instanceof VersionConflictError || error instanceof ItemExistsError) {
     return new ProblemError("concurrentChange");
   }
   return error;
-}
-
-/** DynamoDB's word for "another transaction was writing the complaint at the same moment". */
-function isTransactionConflict(error: unknown): boolean {
-  if (error instanceof TransactionConflictException) return true;
-  return (
-    error instanceof TransactionCanceledException &&
-    (error.CancellationReasons ?? []).some((reason) => reason.Code === "TransactionConflict")
-  );
 }

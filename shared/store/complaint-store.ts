@@ -1,4 +1,8 @@
-import { ConditionalCheckFailedException, TransactionCanceledException } from "@aws-sdk/client-dynamodb";
+import {
+  ConditionalCheckFailedException,
+  TransactionCanceledException,
+  TransactionConflictException,
+} from "@aws-sdk/client-dynamodb";
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -146,8 +150,12 @@ export class ComplaintStore {
         }),
       );
     } catch (error) {
+      if (error instanceof TransactionConflictException) throw new VersionConflictError(current.complaintId);
       if (!(error instanceof TransactionCanceledException)) throw error;
       const reasons = error.CancellationReasons ?? [];
+      // Another transaction was writing the complaint at the same moment: a concurrent change like any other.
+      if (reasons.some((r) => r.Code === "TransactionConflict"))
+        throw new VersionConflictError(current.complaintId);
       const existing = reasons.findIndex((r, i) => i > 0 && r.Code === "ConditionalCheckFailed");
       if (existing > 0) {
         const item = newItems[existing - 1] as { pk: string; sk: string };
@@ -221,8 +229,10 @@ export class ComplaintStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException)
+      // A transaction writing the same complaint at that moment is a concurrent change too.
+      if (error instanceof ConditionalCheckFailedException || error instanceof TransactionConflictException) {
         throw new VersionConflictError(current.complaintId);
+      }
       throw error;
     }
   }
