@@ -1,6 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
-import { type IEventBus, Rule, RuleTargetInput } from "aws-cdk-lib/aws-events";
-import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import { AccountRootPrincipal, ArnPrincipal, type IPrincipal, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
@@ -13,6 +12,7 @@ import { isPush, type PlatformEntry, type PushPlatform } from "../platforms";
 import type { StageConfig } from "../stages";
 import type { ComplaintTable } from "./complaint-table";
 import { HubFunction } from "./hub-function";
+import { noticeQueueTarget } from "./notice-target";
 import { SecureQueue } from "./secure-queue";
 
 export interface PlatformChannelProps {
@@ -69,14 +69,7 @@ export class PlatformChannel extends Construct {
         detailType: [...ROUTED_DETAIL_TYPES],
         detail: { platform: [platform.id] },
       },
-      targets: [
-        new SqsQueue(this.queue.queue, {
-          message: RuleTargetInput.fromEventPath("$.detail"),
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-          deadLetterQueue: props.routingDeadLetterQueue,
-        }),
-      ],
+      targets: [noticeQueueTarget(this.queue.queue, props.routingDeadLetterQueue)],
     });
 
     // Every platform has one: push platforms verify the hub's deliveries with it, and every platform (push and

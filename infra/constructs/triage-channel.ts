@@ -1,11 +1,11 @@
 import { Duration } from "aws-cdk-lib";
-import { type IEventBus, Rule, RuleTargetInput } from "aws-cdk-lib/aws-events";
-import { SqsQueue } from "aws-cdk-lib/aws-events-targets";
+import { type IEventBus, Rule } from "aws-cdk-lib/aws-events";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import type { IQueue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { EVENT_SOURCE, ROUTED_DETAIL_TYPES } from "../../shared/events/contract";
 import type { StageConfig } from "../stages";
+import { noticeQueueTarget } from "./notice-target";
 import { SecureQueue } from "./secure-queue";
 
 /**
@@ -44,14 +44,7 @@ export class TriageChannel extends Construct {
         detailType: [...ROUTED_DETAIL_TYPES],
         detail: { platform: [{ "anything-but": [...props.memberIds] }] },
       },
-      targets: [
-        new SqsQueue(this.queue.queue, {
-          message: RuleTargetInput.fromEventPath("$.detail"),
-          retryAttempts: 185,
-          maxEventAge: Duration.hours(24),
-          deadLetterQueue: props.routingDeadLetterQueue,
-        }),
-      ],
+      targets: [noticeQueueTarget(this.queue.queue, props.routingDeadLetterQueue)],
     });
   }
 }
