@@ -1,5 +1,6 @@
 import {
   type Actor,
+  COMPLAINT_STATUSES,
   type ComplaintStatus,
   TERMINAL_STATUSES,
   type TimelineEntry,
@@ -10,19 +11,10 @@ type Rule = readonly [from: readonly ComplaintStatus[], to: ComplaintStatus, act
 
 const AWAITING_PLATFORM: readonly ComplaintStatus[] = ["DELIVERED", "ACKNOWLEDGED", "IN_PROGRESS"];
 const CHASED: readonly ComplaintStatus[] = ["OVERDUE", "SUPERVISED"];
-const OPEN: readonly ComplaintStatus[] = [
-  "SUBMITTED",
-  "ACCEPTED",
-  "QUEUED",
-  "DELIVERED",
-  "ACKNOWLEDGED",
-  "IN_PROGRESS",
-  "AWAITING_CONSUMER_CONFIRMATION",
-  "OVERDUE",
-  "SUPERVISED",
-  "ASSOCIATION_MEDIATION",
-  "REROUTE_REVIEW",
-];
+/** Every status a complaint can still leave. */
+const OPEN: readonly ComplaintStatus[] = COMPLAINT_STATUSES.filter(
+  (status) => !TERMINAL_STATUSES.has(status),
+);
 
 /** Every allowed transition with the actors that may make it; anything not listed is refused. */
 const RULES: readonly Rule[] = [
