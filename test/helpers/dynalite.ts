@@ -31,6 +31,15 @@ export async function startDynalite(): Promise<LocalDynamo> {
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const endpoint = `http://127.0.0.1:${server.address().port}`;
+  return dynamoClients(
+    endpoint,
+    () =>
+      new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve()))),
+  );
+}
+
+/** Clients for a DynamoDB endpoint on loopback, and a fresh complaints table on demand; `close` ends the server. */
+export function dynamoClients(endpoint: string, close: () => Promise<void>): LocalDynamo {
   const client = new DynamoDBClient({
     endpoint,
     region: "cn-north-1",
@@ -50,9 +59,7 @@ export async function startDynalite(): Promise<LocalDynamo> {
     },
     async stop() {
       client.destroy();
-      await new Promise<void>((resolve, reject) =>
-        server.close((error) => (error ? reject(error) : resolve())),
-      );
+      await close();
     },
   };
 }
