@@ -208,59 +208,59 @@ export class ComplaintApi extends Construct {
       const { type, title, status } = PROBLEM_TYPES[kind];
       return JSON.stringify({ type, title, status, detail });
     };
-    const template = (body: string) => ({ [PROBLEM_CONTENT_TYPE]: body, "application/json": body });
     const problemHeaders = { "Content-Type": `'${PROBLEM_CONTENT_TYPE}'` };
-    this.api.addGatewayResponse("BadRequestBody", {
-      type: ResponseType.BAD_REQUEST_BODY,
-      responseHeaders: problemHeaders,
-      templates: template(problem("validation", "The body does not match the request's schema")),
-    });
-    this.api.addGatewayResponse("BadRequestParameters", {
-      type: ResponseType.BAD_REQUEST_PARAMETERS,
-      responseHeaders: problemHeaders,
-      templates: template(problem("validation", "A required parameter is missing")),
-    });
-    this.api.addGatewayResponse("TooLarge", {
-      type: ResponseType.REQUEST_TOO_LARGE,
-      responseHeaders: problemHeaders,
-      templates: template(problem("tooLarge", "The body is too large")),
-    });
-    this.api.addGatewayResponse("Throttled", {
-      type: ResponseType.THROTTLED,
-      statusCode: "429",
-      responseHeaders: { ...problemHeaders, "Retry-After": "'1'" },
-      templates: template(
-        JSON.stringify({
-          type: "urn:complaint-hub:problem:throttled",
-          title: "Too many requests",
-          status: 429,
-          detail: "Retry after the number of seconds in Retry-After",
-        }),
-      ),
-    });
+    const respond = (
+      id: string,
+      type: ResponseType,
+      body: string,
+      extra: { statusCode?: string; headers?: object } = {},
+    ) =>
+      this.api.addGatewayResponse(id, {
+        type,
+        ...(extra.statusCode ? { statusCode: extra.statusCode } : {}),
+        responseHeaders: { ...problemHeaders, ...extra.headers },
+        templates: { [PROBLEM_CONTENT_TYPE]: body, "application/json": body },
+      });
+    respond(
+      "BadRequestBody",
+      ResponseType.BAD_REQUEST_BODY,
+      problem("validation", "The body does not match the request's schema"),
+    );
+    respond(
+      "BadRequestParameters",
+      ResponseType.BAD_REQUEST_PARAMETERS,
+      problem("validation", "A required parameter is missing"),
+    );
+    respond("TooLarge", ResponseType.REQUEST_TOO_LARGE, problem("tooLarge", "The body is too large"));
+    respond(
+      "Throttled",
+      ResponseType.THROTTLED,
+      problem("throttled", "Retry after the number of seconds in Retry-After"),
+      { statusCode: "429", headers: { "Retry-After": "'1'" } },
+    );
     // API Gateway answers unknown routes with 403 "Missing Authentication Token"; it is a 404.
-    this.api.addGatewayResponse("UnknownRoute", {
-      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      responseHeaders: problemHeaders,
-      statusCode: "404",
-      templates: template(problem("notFound", "No such route or method")),
-    });
-    this.api.addGatewayResponse("UnsupportedMediaType", {
-      type: ResponseType.UNSUPPORTED_MEDIA_TYPE,
-      responseHeaders: problemHeaders,
-      templates: template(problem("unsupportedMediaType", "Send application/json")),
-    });
-    this.api.addGatewayResponse("Default4xx", {
-      type: ResponseType.DEFAULT_4XX,
-      responseHeaders: problemHeaders,
-      templates: template(
-        '{"type":"urn:complaint-hub:problem:request-refused","title":"The request was refused","detail":$context.error.messageString}',
-      ),
-    });
-    this.api.addGatewayResponse("Default5xx", {
-      type: ResponseType.DEFAULT_5XX,
-      responseHeaders: problemHeaders,
-      templates: template(problem("internal", "The gateway could not complete the request")),
-    });
+    respond(
+      "UnknownRoute",
+      ResponseType.MISSING_AUTHENTICATION_TOKEN,
+      problem("notFound", "No such route or method"),
+      {
+        statusCode: "404",
+      },
+    );
+    respond(
+      "UnsupportedMediaType",
+      ResponseType.UNSUPPORTED_MEDIA_TYPE,
+      problem("unsupportedMediaType", "Send application/json"),
+    );
+    respond(
+      "Default4xx",
+      ResponseType.DEFAULT_4XX,
+      '{"type":"urn:complaint-hub:problem:request-refused","title":"The request was refused","detail":$context.error.messageString}',
+    );
+    respond(
+      "Default5xx",
+      ResponseType.DEFAULT_5XX,
+      problem("internal", "The gateway could not complete the request"),
+    );
   }
 }

@@ -49,6 +49,7 @@ export const PROBLEM_TYPES = {
     title: "The complaint changed while the request was processed; read it again and retry",
     status: 409,
   },
+  throttled: { type: "urn:complaint-hub:problem:throttled", title: "Too many requests", status: 429 },
   tooLarge: {
     type: "urn:complaint-hub:problem:payload-too-large",
     title: "The body is too large",
