@@ -4,6 +4,7 @@ import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { ComplaintApi } from "./constructs/complaint-api";
 import { ComplaintTable } from "./constructs/complaint-table";
+import { DeadlineChase } from "./constructs/deadline-chase";
 import { HubEventBus } from "./constructs/event-bus";
 import { EventPublisher } from "./constructs/event-publisher";
 import { HubKey } from "./constructs/hub-key";
@@ -103,6 +104,8 @@ export class HubStack extends Stack {
       encryptionKey: key,
       routingDeadLetterQueue,
     });
+
+    const chase = new DeadlineChase(this, "Chase", { stage, table, encryptionKey: key });
 
     const operations = new Operations(this, "Operations", {
       stage,

@@ -10,7 +10,7 @@ export class LocalClock {
 
   /** Milliseconds since the epoch, as the local cloud's functions see it. */
   nowMs(): number {
-    return Date.now() + this.offset[0];
+    return Date.now() + this.offsetMs;
   }
 
   now(): Date {
@@ -25,7 +25,7 @@ export class LocalClock {
 
   /** Moves the clock forward by `ms`. */
   advance(ms: number): void {
-    this.offset[0] += ms;
+    this.offset[0] = this.offsetMs + ms;
   }
 
   /** Back to real time. */
@@ -34,6 +34,6 @@ export class LocalClock {
   }
 
   get offsetMs(): number {
-    return this.offset[0];
+    return this.offset[0] ?? 0;
   }
 }

@@ -11,9 +11,9 @@ import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
 import type { StageConfig } from "../stages";
+import { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS } from "../../shared/store/indexes";
 
-export const GSI_BY_PLATFORM_STATUS = "byPlatformStatus";
-export const GSI_BY_DEADLINE = "byDeadline";
+export { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS };
 
 /**
  * The complaints table: complaint items with their delivery attempts beside them, the stream that feeds the
@@ -67,17 +67,34 @@ export class ComplaintTable extends Construct {
 
   /**
    * Item-level access only (no scans, no table admin), and the key only through DynamoDB. A Query grant covers
-   * the named indexes (every index when none are named).
+   * the named indexes (every index when none are named); a scope object may name none (the table alone) and
+   * limit the actions to some partitions (`leadingKeys`, IAM patterns such as "STATSMARK#*").
    */
-  grantItems(grantee: IGrantable, actions: readonly ItemAction[], indexes?: readonly string[]): void {
+  grantItems(
+    grantee: IGrantable,
+    actions: readonly ItemAction[],
+    scope?: readonly string[] | ItemGrantScope,
+  ): void {
+    // The list form names indexes as before (an empty list: every index); the object form says exactly.
+    const { indexes, leadingKeys }: ItemGrantScope = Array.isArray(scope)
+      ? scope.length
+        ? { indexes: scope }
+        : {}
+      : ((scope ?? {}) as ItemGrantScope);
     const resources = [this.table.tableArn];
     // Only queries need the indexes; item reads and writes get the table alone.
     if (actions.includes("Query")) {
       if (indexes?.length) resources.push(...indexes.map((name) => `${this.table.tableArn}/index/${name}`));
-      else resources.push(`${this.table.tableArn}/index/*`);
+      else if (!indexes) resources.push(`${this.table.tableArn}/index/*`);
     }
     grantee.grantPrincipal.addToPrincipalPolicy(
-      new PolicyStatement({ actions: actions.map((a) => `dynamodb:${a}`), resources }),
+      new PolicyStatement({
+        actions: actions.map((a) => `dynamodb:${a}`),
+        resources,
+        ...(leadingKeys
+          ? { conditions: { "ForAllValues:StringLike": { "dynamodb:LeadingKeys": [...leadingKeys] } } }
+          : {}),
+      }),
     );
     grantee.grantPrincipal.addToPrincipalPolicy(
       new PolicyStatement({
@@ -90,3 +107,10 @@ export class ComplaintTable extends Construct {
 }
 
 export type ItemAction = "GetItem" | "PutItem" | "UpdateItem" | "Query";
+
+export interface ItemGrantScope {
+  /** Indexes a Query may read; [] for the table alone; every index when left out. */
+  indexes?: readonly string[];
+  /** Partition key values (IAM patterns) the actions are limited to. */
+  leadingKeys?: readonly string[];
+}

@@ -22,6 +22,16 @@ export interface Deadlines {
   basis: "estimated_from_submission" | "from_delivery";
   /** Working days the due date moved out while waiting for the consumer (shared/lifecycle/clock.ts). */
   pausedWorkingDays?: number;
+  /** OVERDUE: the association supervises (督办) if the platform has not answered by then. */
+  supervisionStartsBy?: string;
+  /** SUPERVISED: the end of the 3 more working days the platform gets under supervision. */
+  supervisionDueBy?: string;
+  /** ASSOCIATION_MEDIATION: the 45-working-day limit (SAMR Art 23), pushed out by appraisal time. */
+  mediationDueBy?: string;
+  /** Working days the mediation limit moved out while testing or appraisal was pending. */
+  appraisalWorkingDays?: number;
+  /** AWAITING_CONSUMER_CONFIRMATION: without an answer by then the complaint closes as resolved. */
+  consumerConfirmationDueBy?: string;
 }
 
 /** The complaint item (sk "META") in the single complaints table. */
@@ -50,7 +60,9 @@ export interface ComplaintRecord {
   delivery: DeliveryState;
   /** Set when the platform asked the consumer for information (INFO_REQUESTED): the hub waits for the consumer. */
   awaitingConsumerInfo?: boolean;
-  /** While awaitingConsumerInfo: when the response clock paused (UTC); the consumer's answer resumes it. */
+  /** Set while mediation waits for testing or appraisal (SAMR Art 23: that time is not counted). */
+  appraisalPending?: boolean;
+  /** While awaitingConsumerInfo or appraisalPending: when the running clock paused (UTC). */
   clockPausedAt?: string;
   /** How often the consumer rejected the platform's resolution: the second rejection goes to mediation. */
   consumerRejections?: number;
@@ -153,10 +165,11 @@ export const statusSortKey = (status: ComplaintStatus, at: string) => `${status}
 
 /** Deadline index partitions: a few shards keep the scheduled query from hot-spotting one partition. */
 export const DEADLINE_SHARDS = 4;
+export const DEADLINE_SHARD_KEYS: readonly string[] = Array.from({ length: DEADLINE_SHARDS }, (_, i) => `DUE#${i}`);
 export function deadlineShard(complaintId: string): string {
   let sum = 0;
   for (const ch of complaintId) sum = (sum + ch.charCodeAt(0)) % DEADLINE_SHARDS;
-  return `DUE#${sum}`;
+  return DEADLINE_SHARD_KEYS[sum] as string;
 }
 
 export function noticeIdFor(complaintId: string, routeSeq: number): string {

@@ -5,9 +5,6 @@ import type { SideEffects } from "../store/complaint-store";
 import { type ConsumerDependencies, type ConsumerRequest, consumerAction } from "./action";
 import { type FeedbackRequest, feedbackSchema } from "./requests";
 
-/** Attributes that mean nothing once a complaint is settled: no deadline runs, nobody waits for anyone. */
-export const SETTLED_REMOVALS = ["gsi2pk", "gsi2sk", "awaitingConsumerInfo", "clockPausedAt"];
-
 export interface FeedbackDecision {
   to: ComplaintStatus;
   reason: "resolved_accepted" | "resolution_rejected" | "second_rejection";
@@ -28,7 +25,7 @@ export function decideFeedback(
     throw new IllegalTransitionError(current.status, to, "consumer");
   }
   if (decision === "accept") {
-    return { to: "CLOSED", reason: "resolved_accepted", effects: { remove: SETTLED_REMOVALS } };
+    return { to: "CLOSED", reason: "resolved_accepted", effects: {} };
   }
   const rejections = (current.consumerRejections ?? 0) + 1;
   return rejections === 1

@@ -1,6 +1,5 @@
 import type { ComplaintRecord } from "../complaint/record";
 import { type ConsumerDependencies, type ConsumerRequest, consumerAction } from "./action";
-import { SETTLED_REMOVALS } from "./feedback";
 import { withdrawalSchema } from "./requests";
 
 /** `POST /v1/complaints/{id}/withdraw`: from any open status; a settled complaint stays as it is (409). */
@@ -18,7 +17,6 @@ export function withdrawComplaint(
         reason: "consumer_withdrew",
         ...(input.reason ? { note: input.reason } : {}),
       },
-      { remove: SETTLED_REMOVALS },
     );
   });
 }

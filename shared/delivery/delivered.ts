@@ -1,5 +1,4 @@
-import { platformResponseDeadline } from "../complaint/deadlines";
-import { type ComplaintRecord, type DeliveryState, deadlineShard } from "../complaint/record";
+import type { ComplaintRecord, DeliveryState } from "../complaint/record";
 
 export interface DeliveredFacts {
   at: Date;
@@ -12,13 +11,10 @@ export interface DeliveredFacts {
 /**
  * What "delivered" writes beside the QUEUED → DELIVERED transition, the same for push (the hub's POST got
  * through) and pull (the platform acknowledged the notice it took): the delivery bookkeeping with the case
- * reference, and the platform's response clock started from now on the byDeadline index.
+ * reference. Entering DELIVERED starts the platform's response clock (shared/lifecycle/timers.ts).
  */
 export function deliveredChanges(current: ComplaintRecord, facts: DeliveredFacts) {
-  return {
-    delivery: deliveredState(current, facts),
-    ...responseClock(current, facts.at),
-  };
+  return { delivery: deliveredState(current, facts) };
 }
 
 /** The delivery bookkeeping once delivered (no lifecycle change; see deliveredChanges for the transition). */
@@ -34,13 +30,4 @@ export function deliveredState(current: ComplaintRecord, facts: DeliveredFacts):
   };
   delete delivery.lastError;
   return delivery;
-}
-
-function responseClock(current: ComplaintRecord, at: Date) {
-  const deadlines = platformResponseDeadline(current.platform, current.urgent, at, "from_delivery");
-  return {
-    deadlines,
-    gsi2pk: deadlineShard(current.complaintId),
-    gsi2sk: deadlines.platformResponseDueBy,
-  };
 }

@@ -25,7 +25,8 @@ export const MEDIATION_TERMINATION_REASONS = {
   mediation_self_settled: "The parties settled between themselves (Art 24(1))",
   mediation_appraisal_disagreement:
     "The parties could not agree on the testing or appraisal body or who pays for it (Art 24(2))",
-  mediation_refused: "A party did not take part without good reason, or the respondent refused mediation (Art 24(3))",
+  mediation_refused:
+    "A party did not take part without good reason, or the respondent refused mediation (Art 24(3))",
   mediation_no_agreement: "A party said clearly that no agreement can be reached (Art 24(4))",
   mediation_time_limit_reached: "No agreement within 45 working days of acceptance (Art 24(5))",
   mediation_not_acceptable: "A ground of Art 15 came to light after acceptance (Art 24(6))",

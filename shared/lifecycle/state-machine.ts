@@ -23,23 +23,21 @@ const RULES: readonly Rule[] = [
   [["ACCEPTED", "REROUTE_REVIEW"], "QUEUED", ["hub", "operator"]],
   // Push platforms are delivered by the hub; pull platforms confirm receipt themselves.
   [["QUEUED"], "DELIVERED", ["hub", "platform"]],
-  [["DELIVERED", ...CHASED], "ACKNOWLEDGED", ["platform"]],
-  [
-    ["DELIVERED", "ACKNOWLEDGED", "AWAITING_CONSUMER_CONFIRMATION", ...CHASED],
-    "IN_PROGRESS",
-    ["platform", "consumer"],
-  ],
+  [["DELIVERED"], "ACKNOWLEDGED", ["platform"]],
+  [["DELIVERED", "ACKNOWLEDGED", "AWAITING_CONSUMER_CONFIRMATION"], "IN_PROGRESS", ["platform"]],
+  // The consumer rejects the platform's resolution the first time: back to the platform (a new window).
+  [["AWAITING_CONSUMER_CONFIRMATION"], "IN_PROGRESS", ["consumer"]],
   [[...AWAITING_PLATFORM, ...CHASED], "AWAITING_CONSUMER_CONFIRMATION", ["platform"]],
   [["QUEUED", ...AWAITING_PLATFORM, ...CHASED], "REROUTE_REVIEW", ["platform", "operator"]],
   [AWAITING_PLATFORM, "OVERDUE", ["schedule"]],
   [["OVERDUE"], "SUPERVISED", ["schedule", "operator"]],
-  [
-    ["SUPERVISED", "AWAITING_CONSUMER_CONFIRMATION"],
-    "ASSOCIATION_MEDIATION",
-    ["schedule", "operator", "consumer"],
-  ],
+  [["SUPERVISED"], "ASSOCIATION_MEDIATION", ["schedule", "operator"]],
+  // A second rejection by the consumer, or an operator taking a disputed resolution into mediation.
+  [["AWAITING_CONSUMER_CONFIRMATION"], "ASSOCIATION_MEDIATION", ["consumer", "operator"]],
   [["AWAITING_CONSUMER_CONFIRMATION"], "CLOSED", ["consumer", "schedule", "operator"]],
-  [["ASSOCIATION_MEDIATION", "REROUTE_REVIEW", ...CHASED, ...AWAITING_PLATFORM], "CLOSED", ["operator"]],
+  // Mediation ends by the operator (settled or terminated, SAMR Art 24) or by its time limit (the schedule).
+  [["ASSOCIATION_MEDIATION"], "CLOSED", ["operator", "schedule"]],
+  [["REROUTE_REVIEW", ...CHASED, ...AWAITING_PLATFORM], "CLOSED", ["operator"]],
   [OPEN, "WITHDRAWN", ["consumer"]],
 ];
 
@@ -68,6 +66,8 @@ export interface TransitionRequest {
   reason?: string;
   note?: string;
   visibility?: Visibility;
+  /** Who acted, where the actor is a person (an operator's name): kept for accountability. */
+  by?: string;
 }
 
 export interface TransitionOutcome {
@@ -92,15 +92,18 @@ export function decideTransition(
 }
 
 /**
- * Where an actor may record progress without a status change: a platform that is already working on a complaint
- * (IN_PROGRESS) reports contact, an information request or an approved refund. The timeline entry has from = to.
+ * Where an actor may record progress without a status change. The timeline entry has from = to.
  * These are not transitions: canTransition never allows a self-transition.
  */
 const PROGRESS_RULES: readonly (readonly [statuses: readonly ComplaintStatus[], actors: readonly Actor[]])[] =
   [
-    [["IN_PROGRESS"], ["platform"]],
+    // A platform working on a complaint, or being chased for it, reports contact, information requests and
+    // approved refunds without leaving that status: being chased ends only with an answer.
+    [["IN_PROGRESS", ...CHASED], ["platform"]],
     // A consumer may add information to any open complaint (POST /v1/complaints/{id}/messages).
     [OPEN, ["consumer"]],
+    // Operators note what they did (internal entries, appraisal pauses) on any open complaint.
+    [OPEN, ["operator"]],
   ];
 
 export function canRecordProgress(status: ComplaintStatus, actor: Actor): boolean {
@@ -155,6 +158,7 @@ function timelineEntry(from: ComplaintStatus, request: TransitionRequest): Timel
     to: request.to,
     ...(request.reason ? { reason: request.reason } : {}),
     ...(request.note ? { note: request.note } : {}),
+    ...(request.by ? { by: request.by } : {}),
     visibility: request.visibility ?? "consumer",
   };
 }

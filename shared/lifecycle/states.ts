@@ -38,5 +38,7 @@ export interface TimelineEntry {
   to: ComplaintStatus;
   reason?: string;
   note?: string;
+  /** The operator who acted (operator entries only). */
+  by?: string;
   visibility: Visibility;
 }

@@ -4,9 +4,9 @@ import { parseOrThrow } from "../complaint/validation";
 import { ProblemError } from "../http/problem";
 import { COMPLAINT_STATUSES } from "../lifecycle/states";
 import type { ComplaintStore } from "../store/complaint-store";
+import { GSI_BY_PLATFORM_STATUS } from "../store/indexes";
 
 /** The index of a platform's complaints by status and time (infra/constructs/complaint-table.ts). */
-export const BY_PLATFORM_STATUS_INDEX = "byPlatformStatus";
 export const DEFAULT_INBOX_LIMIT = 25;
 export const MAX_INBOX_LIMIT = 100;
 
@@ -58,7 +58,7 @@ export async function platformInbox(
   const startKey = query.cursor ? decodeCursor(query.cursor, platformId, binding) : undefined;
 
   const page = await store.query({
-    IndexName: BY_PLATFORM_STATUS_INDEX,
+    IndexName: GSI_BY_PLATFORM_STATUS,
     KeyConditionExpression: query.status ? "gsi1pk = :p AND begins_with(gsi1sk, :s)" : "gsi1pk = :p",
     ...(since ? { FilterExpression: "updatedAt >= :since" } : {}),
     ExpressionAttributeValues: {

@@ -1,17 +1,10 @@
-import { platformResponseDeadline } from "../complaint/deadlines";
 import { COMPLAINT_ID_PATTERN, canonicalHash } from "../complaint/identity";
-import {
-  type ComplaintRecord,
-  complaintPk,
-  noticeIdFor,
-  platformStatusKey,
-  type ReportRecord,
-  reportSk,
-} from "../complaint/record";
+import { type ComplaintRecord, complaintPk, type ReportRecord, reportSk } from "../complaint/record";
 import { parseOrThrow } from "../complaint/validation";
 import { deliveredChanges } from "../delivery/delivered";
 import { ProblemError } from "../http/problem";
-import { pauseClock } from "../lifecycle/clock";
+import { pauseForConsumer } from "../lifecycle/clock";
+import { rerouteChanges } from "../lifecycle/reroute";
 import { decideSteps, IllegalTransitionError, type TransitionRequest } from "../lifecycle/state-machine";
 import type { ComplaintStatus, Visibility } from "../lifecycle/states";
 import {
@@ -149,8 +142,11 @@ export function planReport(
       deliveredChanges(complaint, { at, ...(report.caseRef ? { caseRef: report.caseRef } : {}) }),
     );
   }
+  // Being chased ends only with an answer: acknowledgements and progress are recorded in the chased status.
+  const chased = complaint.status === "OVERDUE" || complaint.status === "SUPERVISED";
+  const progressOnly = rule.to === "ACKNOWLEDGED" || rule.to === "IN_PROGRESS";
   steps.push({
-    to: rule.to,
+    to: chased && progressOnly ? complaint.status : rule.to,
     actor: "platform",
     at,
     reason: rule.reason,
@@ -159,17 +155,10 @@ export function planReport(
   });
 
   if (report.type === "INFO_REQUESTED" && !complaint.clockPausedAt) {
-    // The response clock stands still until the consumer answers (shared/lifecycle/clock.ts resumes it).
-    const pause = pauseClock(at);
-    for (const key of pause.remove) delete set[key];
-    Object.assign(set, pause.set);
-    remove.push(...pause.remove);
+    // The platform's clock stands still until the consumer answers (shared/lifecycle/clock.ts resumes it).
+    Object.assign(set, pauseForConsumer(at).set);
   }
   if (report.type === "RESOLVED") set.relief = report.relief;
-  if (rule.to === "REROUTE_REVIEW") {
-    // No platform clock runs while the hub decides where the complaint belongs.
-    remove.push("gsi2pk", "gsi2sk");
-  }
   if (report.type === "REDIRECT") {
     if (report.redirectTo === complaint.platform) {
       throw new ProblemError("validation", "The report is not valid", [
@@ -179,8 +168,8 @@ export function planReport(
     if (deps.isMember(report.redirectTo)) {
       reroutedTo = report.redirectTo;
       steps.push({ to: "QUEUED", actor: "hub", at, reason: "rerouted_to_member_platform" });
-      Object.assign(set, rerouteChanges(complaint, reroutedTo, at));
-      remove.push("awaitingConsumerInfo", "clockPausedAt", "relief");
+      Object.assign(set, rerouteChanges(complaint, reroutedTo, true, at));
+      remove.push("relief");
     }
   }
 
@@ -202,23 +191,6 @@ export function planReport(
   }
   const effects: SideEffects = { set, ...(remove.length ? { remove: [...new Set(remove)] } : {}) };
   return { steps, effects, status, ...(reroutedTo ? { reroutedTo } : {}) };
-}
-
-/**
- * A new route to another member platform: a new noticeId (the routed event and the new platform's dedup key),
- * delivery starting over, the platform's index partition, and the response window of the new platform,
- * estimated until it is delivered there.
- */
-function rerouteChanges(complaint: ComplaintRecord, platform: string, at: Date) {
-  const routeSeq = complaint.routing.routeSeq + 1;
-  return {
-    platform,
-    member: true,
-    routing: { noticeId: noticeIdFor(complaint.complaintId, routeSeq), routeSeq },
-    delivery: { state: "pending", attempts: 0 },
-    gsi1pk: platformStatusKey(platform),
-    deadlines: platformResponseDeadline(platform, complaint.urgent, at, "estimated_from_submission"),
-  };
 }
 
 function replayOf(earlier: ReportRecord, bodyHash: string): ReportOutcome {

@@ -21,7 +21,8 @@ import {
   statusSortKey,
 } from "../complaint/record";
 import { decideSteps, decideTransition, type TransitionRequest } from "../lifecycle/state-machine";
-import type { ComplaintStatus } from "../lifecycle/states";
+import type { ComplaintStatus, TimelineEntry } from "../lifecycle/states";
+import { withTimers } from "../lifecycle/timers";
 import { UpdateExpression } from "./update-expression";
 
 /** Another writer changed the complaint first; the caller re-reads and decides again. */
@@ -96,15 +97,7 @@ export class ComplaintStore {
     effects: SideEffects = {},
   ): Promise<void> {
     const outcome = decideTransition(current, request);
-    const at = request.at.toISOString();
-    const update = new UpdateExpression()
-      .set("status", outcome.status)
-      .set("version", outcome.version)
-      .set("updatedAt", at)
-      .set("gsi1sk", statusSortKey(outcome.status, at))
-      .append("timeline", [outcome.entry]);
-    for (const [path, value] of Object.entries(effects.set ?? {})) update.set(path, value);
-    for (const path of effects.remove ?? []) update.remove(path);
+    const update = lifecycleUpdate(current, outcome.status, outcome.version, [outcome.entry], effects);
     await this.conditionalUpdate(current, update);
   }
 
@@ -112,7 +105,7 @@ export class ComplaintStore {
    * Several lifecycle steps decided in order by the state machine (decideSteps) and written as one update
    * conditional on the version read, in one transaction with `newItems` (each put only if its key is new): all
    * of it happens or none. A concurrent change throws VersionConflictError; an existing new item throws
-   * ItemExistsError. The status sort key changes only when the status does.
+   * ItemExistsError.
    */
   async applySteps(
     current: ComplaintRecord,
@@ -121,15 +114,7 @@ export class ComplaintStore {
     newItems: readonly { pk: string; sk: string }[] = [],
   ): Promise<{ status: ComplaintStatus; version: number }> {
     const outcome = decideSteps(current, steps);
-    const at = (steps.at(-1) as TransitionRequest).at.toISOString();
-    const update = new UpdateExpression()
-      .set("status", outcome.status)
-      .set("version", outcome.version)
-      .set("updatedAt", at)
-      .append("timeline", outcome.entries);
-    if (outcome.status !== current.status) update.set("gsi1sk", statusSortKey(outcome.status, at));
-    for (const [path, value] of Object.entries(effects.set ?? {})) update.set(path, value);
-    for (const path of effects.remove ?? []) update.remove(path);
+    const update = lifecycleUpdate(current, outcome.status, outcome.version, outcome.entries, effects);
     const condition = update.condition((name, value) => `${name("version")} = ${value(current.version)}`);
     try {
       await this.doc.send(
@@ -236,6 +221,34 @@ export class ComplaintStore {
       throw error;
     }
   }
+}
+
+/**
+ * The update of one lifecycle write: status, version, timeline entries and the caller's effects, completed with
+ * the timers that follow (shared/lifecycle/timers.ts). The status sort key changes only when the status does.
+ */
+function lifecycleUpdate(
+  current: ComplaintRecord,
+  status: ComplaintStatus,
+  version: number,
+  entries: readonly TimelineEntry[],
+  effects: SideEffects,
+): UpdateExpression {
+  const at = (entries.at(-1) as TimelineEntry).at;
+  const changes = withTimers(
+    current,
+    entries.map((entry) => ({ from: entry.from, to: entry.to, actor: entry.actor, at: new Date(entry.at) })),
+    effects,
+  );
+  const update = new UpdateExpression()
+    .set("status", status)
+    .set("version", version)
+    .set("updatedAt", at)
+    .append("timeline", [...entries]);
+  if (status !== current.status) update.set("gsi1sk", statusSortKey(status, at));
+  for (const [path, value] of Object.entries(changes.set)) update.set(path, value);
+  for (const path of changes.remove) update.remove(path);
+  return update;
 }
 
 /**

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import { CreateTableCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
+import { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS } from "../../shared/store/indexes";
 
 interface DynaliteServer {
   listen(port: number, host: string, callback: () => void): void;
@@ -12,9 +13,7 @@ interface DynaliteServer {
 // dynalite ships no types; required through createRequire so no ambient module declaration is needed.
 const dynalite = createRequire(import.meta.url)("dynalite") as (options: object) => DynaliteServer;
 
-/** Index names as infra/constructs/complaint-table.ts declares them. */
-export const GSI_BY_PLATFORM_STATUS = "byPlatformStatus";
-export const GSI_BY_DEADLINE = "byDeadline";
+export { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS };
 
 export interface LocalDynamo {
   endpoint: string;

@@ -155,7 +155,7 @@ describe("ComplaintStore.transition", () => {
       { to: "QUEUED", actor: "hub", at: at(1) },
       {
         set: { "delivery.lastError": "none yet", routing: { noticeId: "x-r2", routeSeq: 2 } },
-        remove: ["gsi2pk"],
+        remove: ["relief"],
       },
     );
     const stored = await store.get(record.complaintId);

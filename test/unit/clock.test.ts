@@ -1,8 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { workingDaysBetween } from "../../shared/calendar/working-days";
-import { type Deadlines, deadlineShard } from "../../shared/complaint/record";
-import { extendDeadlines, pauseClock, pausedWorkingDays, resumeClock } from "../../shared/lifecycle/clock";
+import type { Deadlines } from "../../shared/complaint/record";
+import {
+  extendDeadlines,
+  pausedWorkingDays,
+  pauseForAppraisal,
+  pauseForConsumer,
+  resumeClock,
+} from "../../shared/lifecycle/clock";
 
 /** A Shanghai wall-clock time as a Date. */
 const shanghai = (localDateTime: string) => new Date(`${localDateTime}+08:00`);
@@ -14,12 +20,20 @@ const deadlines = (dueLocalDate: string, basis: Deadlines["basis"] = "from_deliv
   basis,
 });
 
-describe("pauseClock", () => {
-  it("marks the complaint as waiting for the consumer since now and takes it out of the deadline index", () => {
+describe("pausing", () => {
+  it("marks the complaint as waiting for the consumer since now", () => {
     const now = shanghai("2026-03-04T09:30");
-    expect(pauseClock(now)).toEqual({
+    expect(pauseForConsumer(now)).toEqual({
       set: { awaitingConsumerInfo: true, clockPausedAt: now.toISOString() },
-      remove: ["gsi2pk", "gsi2sk"],
+      remove: [],
+    });
+  });
+
+  it("marks mediation as waiting for testing or appraisal since now", () => {
+    const now = shanghai("2026-03-04T09:30");
+    expect(pauseForAppraisal(now)).toEqual({
+      set: { appraisalPending: true, clockPausedAt: now.toISOString() },
+      remove: [],
     });
   });
 });
@@ -104,12 +118,10 @@ describe("extendDeadlines", () => {
 });
 
 describe("resumeClock", () => {
-  const complaintId = "CH0123456789ABCDEFGHJK";
-
-  it("stops waiting, pushes the due date out and re-indexes the running deadline under it", () => {
+  it("stops waiting and pushes the running deadline out by the working days waited", () => {
     const resumed = resumeClock(
       {
-        complaintId,
+        status: "IN_PROGRESS",
         deadlines: deadlines("2026-03-10"),
         clockPausedAt: shanghai("2026-03-03T10:00").toISOString(),
       },
@@ -122,18 +134,53 @@ describe("resumeClock", () => {
       platformResponseDueBy: due,
       pausedWorkingDays: 2,
     });
-    expect(resumed.set).toEqual({
-      deadlines: resumed.deadlines,
-      gsi2pk: deadlineShard(complaintId),
-      gsi2sk: due,
-    });
+    expect(resumed.set).toEqual({ deadlines: resumed.deadlines });
     expect(resumed.remove).toEqual(["awaitingConsumerInfo", "clockPausedAt"]);
+  });
+
+  it("extends the supervision deadline of a supervised complaint, not the missed response deadline", () => {
+    const supervised: Deadlines = {
+      ...deadlines("2026-03-02"),
+      supervisionDueBy: endOfShanghaiDay("2026-03-10"),
+    };
+    const resumed = resumeClock(
+      {
+        status: "SUPERVISED",
+        deadlines: supervised,
+        clockPausedAt: shanghai("2026-03-03T10:00").toISOString(),
+      },
+      shanghai("2026-03-05T11:00"),
+    );
+    expect(resumed.deadlines.supervisionDueBy).toBe(endOfShanghaiDay("2026-03-12"));
+    expect(resumed.deadlines.platformResponseDueBy).toBe(supervised.platformResponseDueBy);
+  });
+
+  it("extends the mediation limit by the appraisal's working days and counts them apart", () => {
+    const mediating: Deadlines = {
+      ...deadlines("2026-03-02"),
+      mediationDueBy: endOfShanghaiDay("2026-05-08"),
+    };
+    const resumed = resumeClock(
+      {
+        status: "ASSOCIATION_MEDIATION",
+        deadlines: mediating,
+        appraisalPending: true,
+        clockPausedAt: shanghai("2026-03-02T10:00").toISOString(),
+      },
+      shanghai("2026-03-06T11:00"),
+    );
+    expect(resumed.addedWorkingDays).toBe(4);
+    // Saturday 9 May 2026 is a make-up working day (Labour Day): 9, 11, 12, 13.
+    expect(resumed.deadlines.mediationDueBy).toBe(endOfShanghaiDay("2026-05-13"));
+    expect(resumed.deadlines.appraisalWorkingDays).toBe(4);
+    expect(resumed.deadlines).not.toHaveProperty("pausedWorkingDays");
+    expect(resumed.remove).toEqual(["appraisalPending", "clockPausedAt"]);
   });
 
   it("changes no date for an answer on the day of the request, but still stops waiting", () => {
     const resumed = resumeClock(
       {
-        complaintId,
+        status: "IN_PROGRESS",
         deadlines: deadlines("2026-03-10"),
         clockPausedAt: shanghai("2026-03-03T10:00").toISOString(),
       },
@@ -141,30 +188,28 @@ describe("resumeClock", () => {
     );
     expect(resumed.addedWorkingDays).toBe(0);
     expect(resumed.set).not.toHaveProperty("deadlines");
-    expect(resumed.set.gsi2sk).toBe(endOfShanghaiDay("2026-03-10"));
     expect(resumed.remove).toEqual(["awaitingConsumerInfo", "clockPausedAt"]);
   });
 
   it("adds nothing when nobody recorded when the clock was paused", () => {
     const resumed = resumeClock(
-      { complaintId, deadlines: deadlines("2026-03-10") },
+      { status: "IN_PROGRESS", deadlines: deadlines("2026-03-10") },
       shanghai("2026-03-20T10:00"),
     );
     expect(resumed.addedWorkingDays).toBe(0);
     expect(resumed.deadlines).toEqual(deadlines("2026-03-10"));
   });
 
-  it("leaves the deadline index alone for a due date that is only an estimate (not delivered yet)", () => {
+  it("moves no date in a status whose deadline is not the platform's (a resolution awaiting the consumer)", () => {
     const resumed = resumeClock(
       {
-        complaintId,
-        deadlines: deadlines("2026-03-10", "estimated_from_submission"),
+        status: "AWAITING_CONSUMER_CONFIRMATION",
+        deadlines: { ...deadlines("2026-03-10"), consumerConfirmationDueBy: endOfShanghaiDay("2026-03-12") },
         clockPausedAt: shanghai("2026-03-03T10:00").toISOString(),
       },
       shanghai("2026-03-05T11:00"),
     );
-    expect(resumed.set).not.toHaveProperty("gsi2pk");
-    expect(resumed.set).not.toHaveProperty("gsi2sk");
-    expect(resumed.deadlines.platformResponseDueBy).toBe(endOfShanghaiDay("2026-03-12"));
+    expect(resumed.addedWorkingDays).toBe(0);
+    expect(resumed.set).toEqual({});
   });
 });

@@ -209,6 +209,12 @@ const ACCEPTED_IN: Record<ReportType, BuildableStatus[]> = {
   INCORRECT_PLATFORM: ["QUEUED", "DELIVERED", "ACKNOWLEDGED", "IN_PROGRESS", "OVERDUE", "SUPERVISED"],
   REDIRECT: ["QUEUED", "DELIVERED", "ACKNOWLEDGED", "IN_PROGRESS", "OVERDUE", "SUPERVISED"],
 };
+/** Being chased ends only with an answer: other reports keep the chased status (recorded as progress). */
+const CHASED: readonly ComplaintStatus[] = ["OVERDUE", "SUPERVISED"];
+const ANSWERS: ReadonlySet<ComplaintStatus> = new Set(["AWAITING_CONSUMER_CONFIRMATION", "REROUTE_REVIEW"]);
+const targetOf = (type: ReportType, from: ComplaintStatus): ComplaintStatus =>
+  CHASED.includes(from) && !ANSWERS.has(TARGET[type]) ? from : TARGET[type];
+
 const TARGET: Record<ReportType, ComplaintStatus> = {
   ACK: "ACKNOWLEDGED",
   CONTACTED_CONSUMER: "IN_PROGRESS",
@@ -232,13 +238,14 @@ describe("every report type, from every state", () => {
   it.each(accepted)("%s is accepted in %s", async (type, status) => {
     const complaint = await complaintAt(status);
     const outcome = await send(complaint, report(type, { note: "Called the consumer" }));
-    expect(outcome).toMatchObject({ type, status: TARGET[type], replayed: false });
+    const target = targetOf(type, status);
+    expect(outcome).toMatchObject({ type, status: target, replayed: false });
     const after = await stored(complaint.complaintId);
-    expect(after.status).toBe(TARGET[type]);
+    expect(after.status).toBe(target);
     const appended = after.timeline.slice(complaint.timeline.length);
     expect(appended.at(-1)).toMatchObject({
       actor: "platform",
-      to: TARGET[type],
+      to: target,
       at: REPORT_AT.toISOString(),
       note: "Called the consumer",
     });
