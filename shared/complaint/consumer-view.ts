@@ -1,3 +1,4 @@
+import { runningTimer } from "../lifecycle/timers";
 import type { ComplaintRecord } from "./record";
 
 /** What the consumer sees of their complaint: no internal notes, attempts, hashes or platform internals. */
@@ -13,6 +14,8 @@ export function consumerView(record: ComplaintRecord) {
     category: record.submission.category,
     demands: record.submission.demands,
     deadlines: record.deadlines,
+    /** The deadline running now (none while a clock is paused or once settled), and what it is for. */
+    ...currentDeadline(record),
     /** The platform asked for information: the consumer answers with POST .../messages. */
     awaitingConsumerInfo: record.awaitingConsumerInfo === true,
     ...(record.relief ? { relief: record.relief } : {}),
@@ -31,4 +34,9 @@ export function consumerView(record: ComplaintRecord) {
         ...(note ? { note } : {}),
       })),
   };
+}
+
+function currentDeadline(record: ComplaintRecord) {
+  const running = runningTimer(record);
+  return running ? { currentDeadline: { kind: running.kind, dueBy: running.dueBy } } : {};
 }

@@ -4,8 +4,8 @@
  * The state machine decides every step; each write is conditional on the version read, re-decided on a fresh read
  * when another writer won; every entry names the operator.
  */
-import { findPlatform } from "../../infra/platforms";
 import type { ComplaintRecord } from "../complaint/record";
+import { platformIdSchema } from "../complaint/submission";
 import { pauseForAppraisal, resumeClock } from "../lifecycle/clock";
 import {
   CLOSURE_REASONS,
@@ -48,21 +48,24 @@ interface Plan {
 }
 
 /** OVERDUE → SUPERVISED (督办) ahead of the schedule: the platform gets its 3 working days from now. */
-export function supervise(deps: OperatorDependencies, request: OperatorRequest) {
+export async function supervise(deps: OperatorDependencies, request: OperatorRequest) {
   return act(deps, request, (_current, at) => ({
     steps: [step(request, at, "SUPERVISED", "supervision_opened_by_operator")],
   }));
 }
 
 /** SUPERVISED or a disputed resolution → ASSOCIATION_MEDIATION, with its 45-working-day limit from now. */
-export function mediate(deps: OperatorDependencies, request: OperatorRequest) {
+export async function mediate(deps: OperatorDependencies, request: OperatorRequest) {
   return act(deps, request, (_current, at) => ({
     steps: [step(request, at, "ASSOCIATION_MEDIATION", "mediation_opened_by_operator")],
   }));
 }
 
 /** Closes a complaint with a closure reason (settled, or mediation ended: SAMR Art 24). */
-export function closeComplaint(deps: OperatorDependencies, request: OperatorRequest & { reason: string }) {
+export async function closeComplaint(
+  deps: OperatorDependencies,
+  request: OperatorRequest & { reason: string },
+) {
   if (!(OPERATOR_CLOSURE_REASONS as string[]).includes(request.reason)) {
     throw new OperatorRequestError(
       `Unknown closure reason "${request.reason}"; one of: ${OPERATOR_CLOSURE_REASONS.join(", ")}`,
@@ -75,7 +78,10 @@ export function closeComplaint(deps: OperatorDependencies, request: OperatorRequ
 }
 
 /** Refuses a complaint under review (SAMR Art 15): it is not taken further. */
-export function refuseComplaint(deps: OperatorDependencies, request: OperatorRequest & { reason: string }) {
+export async function refuseComplaint(
+  deps: OperatorDependencies,
+  request: OperatorRequest & { reason: string },
+) {
   if (!(request.reason in NOT_ACCEPTED_REASONS)) {
     throw new OperatorRequestError(
       `Unknown reason "${request.reason}"; one of: ${Object.keys(NOT_ACCEPTED_REASONS).join(", ")}`,
@@ -91,10 +97,13 @@ export function refuseComplaint(deps: OperatorDependencies, request: OperatorReq
 
 /**
  * Sends a complaint to another platform: through REROUTE_REVIEW to QUEUED with a new route, so the new platform
- * (or, for a non-member, the association's triage queue) receives a notice with a new noticeId.
+ * (or, for a platform that is not an enabled member, the association's triage queue) receives a notice with a new
+ * noticeId.
  */
-export function reroute(deps: OperatorDependencies, request: OperatorRequest & { to: string }) {
-  if (!findPlatform(request.to)) throw new OperatorRequestError(`Unknown platform "${request.to}"`);
+export async function reroute(deps: OperatorDependencies, request: OperatorRequest & { to: string }) {
+  if (!platformIdSchema.safeParse(request.to).success) {
+    throw new OperatorRequestError(`"${request.to}" is not a platform id`);
+  }
   return act(deps, request, (current, at) => {
     if (current.platform === request.to) {
       throw new OperatorRequestError(`The complaint is already routed to ${request.to}`);
@@ -114,7 +123,7 @@ export function reroute(deps: OperatorDependencies, request: OperatorRequest & {
 }
 
 /** Mediation waits for testing or appraisal: its time is not counted (SAMR Art 23). */
-export function pauseMediation(deps: OperatorDependencies, request: OperatorRequest) {
+export async function pauseMediation(deps: OperatorDependencies, request: OperatorRequest) {
   return act(deps, request, (current, at) => {
     if (current.status !== "ASSOCIATION_MEDIATION") {
       throw new OperatorRequestError(
@@ -130,7 +139,7 @@ export function pauseMediation(deps: OperatorDependencies, request: OperatorRequ
 }
 
 /** Testing or appraisal is done: mediation's limit moves out by the working days it took. */
-export function resumeMediation(deps: OperatorDependencies, request: OperatorRequest) {
+export async function resumeMediation(deps: OperatorDependencies, request: OperatorRequest) {
   return act(deps, request, (current, at) => {
     if (!current.appraisalPending) throw new OperatorRequestError("Mediation is not paused for appraisal");
     const resumed = resumeClock(current, at);
@@ -149,7 +158,10 @@ export function resumeMediation(deps: OperatorDependencies, request: OperatorReq
 }
 
 /** An internal note on an open complaint (consumers and platforms do not see it). */
-export function addOperatorNote(deps: OperatorDependencies, request: OperatorRequest & { note: string }) {
+export async function addOperatorNote(
+  deps: OperatorDependencies,
+  request: OperatorRequest & { note: string },
+) {
   return act(deps, request, (current, at) => ({
     steps: [step(request, at, current.status, "operator_note", "internal")],
   }));
