@@ -4,6 +4,7 @@ import { CfnEventSourceMapping } from "aws-cdk-lib/aws-lambda";
 import { CfnSecret } from "aws-cdk-lib/aws-secretsmanager";
 import { CfnQueue } from "aws-cdk-lib/aws-sqs";
 import type { IConstruct } from "constructs";
+import { DeadlineChase } from "./constructs/deadline-chase";
 import { EventPublisher } from "./constructs/event-publisher";
 import { HubFunction } from "./constructs/hub-function";
 
@@ -21,12 +22,20 @@ function acknowledge(node: IConstruct, id: string, reason: string): void {
 }
 
 function acknowledgeFor(node: IConstruct): void {
-  if (node instanceof HubFunction) {
+  if (node instanceof HubFunction && !(node.node.scope instanceof DeadlineChase)) {
     acknowledge(
       node,
       "Serverless::Serverless-LambdaDLQ",
-      "No function is invoked asynchronously: API Gateway invokes synchronously and event source mappings handle failures with the queue's redrive policy or the stream's on-failure destination.",
+      "Not invoked asynchronously: API Gateway invokes synchronously and event source mappings handle failures with the queue's redrive policy or the stream's on-failure destination.",
     );
+  }
+  if (node instanceof DeadlineChase) {
+    const reason =
+      "The chase is invoked only by its schedule and keeps no state in the event: a failed or missed run is made up by the next run minutes later, which works from the deadline index; failures raise the function's error alarm.";
+    acknowledge(node.function, "Serverless::Serverless-LambdaDLQ", reason);
+    acknowledge(node.rule, "Serverless::Serverless-EventBusDLQ", reason);
+  }
+  if (node instanceof HubFunction) {
     if (node.role) {
       acknowledge(
         node.role,

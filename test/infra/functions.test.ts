@@ -40,6 +40,7 @@ const SERVICES = [
   ...CONSUMER_SERVICES,
   ...PLATFORM_API_SERVICES,
   "publish-events",
+  "chase-deadlines",
   ...PUSH_PLATFORMS.map((p) => `deliver-${p.id}`),
 ];
 const X_RAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
@@ -246,6 +247,38 @@ describe("the publish function", () => {
     expect(resourcesOf(grantsOf(statementsOf("publish-events"), "sqs:SendMessage"))).toEqual([
       s(arnOf(failures)),
     ]);
+  });
+});
+
+describe("the chase function", () => {
+  it("runs every 5 minutes from a schedule on the default bus, one run at a time", () => {
+    const [fnId, fn] = functionByService(json, "chase-deadlines");
+    const schedules = resourcesOfType(json, "AWS::Events::Rule").filter(
+      ([, r]) => r.Properties.ScheduleExpression,
+    );
+    const [, rule] = onlyOne(schedules, "schedule rule");
+    expect(rule.Properties.ScheduleExpression).toBe("rate(5 minutes)");
+    expect(rule.Properties.EventBusName).toBeUndefined();
+    const target = onlyOne<Cfn>(rule.Properties.Targets, "schedule target");
+    expect(target.Arn).toEqual(arnOf(fnId));
+    expect(fn.Properties.ReservedConcurrentExecutions).toBe(1);
+    const permissions = resourcesOfType(json, "AWS::Lambda::Permission").filter(
+      ([, p]) => s(p.Properties.FunctionName) === s(arnOf(fnId)),
+    );
+    expect(permissions.map(([, p]) => p.Properties.Principal)).toEqual(["events.amazonaws.com"]);
+  });
+
+  it("queries the deadline index and no other, and reads and writes complaint items, never scans", () => {
+    const statements = statementsOf("chase-deadlines");
+    expect(allowedActions(statements, "dynamodb").sort()).toEqual([
+      "dynamodb:GetItem",
+      "dynamodb:Query",
+      "dynamodb:UpdateItem",
+    ]);
+    const table = arnOf(tableId(json));
+    const indexes = resourcesOf(grantsOf(statements, "dynamodb:Query")).filter((r) => r.includes("/index/"));
+    expect(indexes).toEqual([s({ "Fn::Join": ["", [table, "/index/byDeadline"]] })]);
+    expect(resourcesOf(grantsOf(statements, "dynamodb:UpdateItem"))).toEqual([s(table)]);
   });
 });
 
