@@ -11,6 +11,7 @@ import { HubKey } from "./constructs/hub-key";
 import { Operations } from "./constructs/operations";
 import { PlatformApi } from "./constructs/platform-api";
 import { PlatformChannel } from "./constructs/platform-channel";
+import { Statistics } from "./constructs/statistics";
 import { TriageChannel } from "./constructs/triage-channel";
 import { resolveDeploymentData } from "./deployment-data";
 import { PLATFORMS, type PlatformEntry, validateRegistry } from "./platforms";
@@ -105,7 +106,8 @@ export class HubStack extends Stack {
       routingDeadLetterQueue,
     });
 
-    const chase = new DeadlineChase(this, "Chase", { stage, table, encryptionKey: key });
+    new DeadlineChase(this, "Chase", { stage, table, encryptionKey: key });
+    new Statistics(this, "Statistics", { stage, api: api.api, table, encryptionKey: key });
 
     const operations = new Operations(this, "Operations", {
       stage,

@@ -83,7 +83,7 @@ function acknowledgeFor(node: IConstruct): void {
     acknowledge(
       node,
       "AwsSolutions::AwsSolutions-APIG4",
-      "The consumer API is public by design: anyone may file a complaint, and reading one requires its tracking token, checked in the function. The platform API (/platform/...) authenticates every request by its Standard Webhooks signature with the calling platform's own secret, checked in the function.",
+      "The consumer API is public by design: anyone may file a complaint, reading one requires its tracking token, checked in the function, and the statistics (/v1/stats) are published for everyone. The platform API (/platform/...) authenticates every request by its Standard Webhooks signature with the calling platform's own secret, checked in the function.",
     );
     acknowledge(
       node,

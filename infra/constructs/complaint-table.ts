@@ -10,8 +10,8 @@ import {
 import { type IGrantable, PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { Construct } from "constructs";
-import type { StageConfig } from "../stages";
 import { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS } from "../../shared/store/indexes";
+import type { StageConfig } from "../stages";
 
 export { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS };
 

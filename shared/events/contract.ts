@@ -2,6 +2,7 @@ import { z } from "zod";
 import { submissionSchema } from "../complaint/submission";
 import { ACTORS, COMPLAINT_STATUSES } from "../lifecycle/states";
 import { platformReportSchema } from "../platform/report";
+import { statsReportSchema } from "../stats/report-schema";
 
 /**
  * The event contract of the bus: one source, named detail types, versioned details.
@@ -83,4 +84,6 @@ export const PUBLISHED_SCHEMAS = {
   "complaint-rerouted.v1": complaintNoticeSchema,
   // What platforms POST to /platform/v1/complaints/{id}/events.
   "platform-report.v1": platformReportSchema,
+  // What GET /v1/stats answers.
+  "stats-report.v1": statsReportSchema,
 } as const;

@@ -41,6 +41,8 @@ const SERVICES = [
   ...PLATFORM_API_SERVICES,
   "publish-events",
   "chase-deadlines",
+  "update-stats",
+  "get-stats",
   ...PUSH_PLATFORMS.map((p) => `deliver-${p.id}`),
 ];
 const X_RAY = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"];
@@ -233,7 +235,10 @@ describe("the publish function", () => {
 
   it("reads the table's stream with bisection, partial failures and an on-failure queue", () => {
     const [fnId] = functionByService(json, "publish-events");
-    const [, mapping] = onlyOne(mappingsFrom(json, tableId(json)), "stream event source mapping");
+    const [, mapping] = onlyOne(
+      mappingsFrom(json, tableId(json)).filter(([, m]) => s(m.Properties.FunctionName) === s({ Ref: fnId })),
+      "the publisher's stream event source mapping",
+    );
     const failures = queueIdByName(json, "complaint-hub-dev-publish-failures");
     expect(mapping.Properties.EventSourceArn).toEqual({ "Fn::GetAtt": [tableId(json), "StreamArn"] });
     expect(mapping.Properties.FunctionName).toEqual({ Ref: fnId });

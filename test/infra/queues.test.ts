@@ -84,8 +84,8 @@ describe("every queue in the stack", () => {
   it("uses the hub key, keeps 14 days and refuses plain HTTP", () => {
     const key = keyId(json);
     const queues = resourcesOfType(json, "AWS::SQS::Queue");
-    // 2 per platform, triage and its DLQ, the routing DLQ and the publish failures queue
-    expect(queues).toHaveLength(2 * PLATFORMS.length + 4);
+    // 2 per platform, triage and its DLQ, the routing DLQ, and the publisher's and statistics' failure queues
+    expect(queues).toHaveLength(2 * PLATFORMS.length + 5);
     for (const [id, queue] of queues) {
       expect(queue.Properties.KmsMasterKeyId, id).toEqual(arnOf(key));
       expect(queue.Properties.MessageRetentionPeriod, id).toBe(FOURTEEN_DAYS);

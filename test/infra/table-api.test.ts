@@ -168,6 +168,7 @@ describe("the REST API", () => {
       "consumer-feedback": "POST/v1/complaints/*/feedback",
       "consumer-withdraw": "POST/v1/complaints/*/withdraw",
       "consumer-message": "POST/v1/complaints/*/messages",
+      "get-stats": "GET/v1/stats",
     };
     for (const [service, route] of Object.entries(expected)) {
       expect([...(routesOf.get(functionByService(json, service)[0]) ?? [])], service).toEqual([route]);
