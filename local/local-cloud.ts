@@ -6,6 +6,7 @@ import { createLocalRestApi } from "./apigateway/local-rest-api";
 import { loadStack } from "./assembly/cloud-assembly";
 import { synthesizeIfStale } from "./assembly/synthesize";
 import { createAwsEndpoint, type ServiceRoute } from "./aws-endpoint";
+import { LocalClock } from "./clock";
 import { LocalDynamoDb } from "./dynamodb/local-dynamodb";
 import { createEventBridgeHttpHandler } from "./eventbridge/eventbridge-json-protocol";
 import { LocalEventBridge } from "./eventbridge/local-event-bridge";
@@ -37,6 +38,13 @@ export interface LocalCloudOptions {
   echoFunctionLogs?: boolean;
   /** Extra CDK context for synthesis. */
   context?: Record<string, string>;
+  /**
+   * "auto" (default, npm start): schedule rules run as the clock passes their fire times. "manual": they run
+   * only when `cloud.events.runSchedules()` is called (tests decide).
+   */
+  schedules?: "auto" | "manual";
+  /** The clock to run on (default a new one, on real time); a restart can keep the moved time. */
+  clock?: LocalClock;
   onProgress?: (line: string) => void;
 }
 
@@ -51,6 +59,8 @@ export class LocalCloud {
   private readonly stoppers: Array<() => Promise<void>> = [];
 
   private constructor(
+    /** The time every function, the bus, the API and the sandbox platforms see; tests move it. */
+    readonly clock: LocalClock,
     readonly stage: string,
     readonly stateDir: string,
     readonly model: StackModel,
@@ -77,6 +87,8 @@ export class LocalCloud {
     const folder = new StateFolder(options.stateDir, options.stage, options.assemblyDir);
     folder.prepare(options.reset ?? false);
     const stoppers: Array<() => Promise<void>> = [async () => folder.release()];
+    const clock = options.clock ?? new LocalClock();
+    const clockNow = () => clock.nowMs();
     try {
       await synthesizeIfStale({
         projectRoot: options.projectRoot,
@@ -121,6 +133,7 @@ export class LocalCloud {
         region,
         accountId: ACCOUNT_ID,
         sqs,
+        clock: { now: clockNow },
         invokeLambda: async (arn, event) => {
           await invokeByArn(arn).invoke(event);
         },
@@ -144,6 +157,7 @@ export class LocalCloud {
           region,
           awsEndpoint,
           logDir,
+          clockOffset: clock.sharedOffset,
           ...(options.echoFunctionLogs ? { echo: (name, line) => console.log(`[${name}] ${line}`) } : {}),
         });
         functions.set(spec.name, fn);
@@ -158,6 +172,7 @@ export class LocalCloud {
         stateDir: dataDir,
         host,
         port: options.sandboxPort,
+        now: clockNow,
       });
       stoppers.unshift(() => sandbox.close());
 
@@ -167,6 +182,7 @@ export class LocalCloud {
         invoke: (arn, event) => invokeByArn(arn).invoke(event),
         region,
         accountId: ACCOUNT_ID,
+        now: clockNow,
       });
       const apiServer: Server = createServer((req, res) => {
         api.handle(req, res).catch(() => {
@@ -178,6 +194,11 @@ export class LocalCloud {
       stoppers.unshift(() => closeServer(apiServer));
 
       startEventSources(model, functions, { sqs, dynamodb, region }, stoppers);
+      if ((options.schedules ?? "auto") === "auto") {
+        events.startSchedules();
+        // Before the functions close: no run may start on a function that is shutting down.
+        stoppers.unshift(async () => events.stopSchedules());
+      }
 
       const pullClients: PullPlatformClient[] = [];
       if (options.pullClients) {
@@ -204,6 +225,7 @@ export class LocalCloud {
       }
 
       const cloud = new LocalCloud(
+        clock,
         options.stage,
         dataDir,
         model,

@@ -90,7 +90,9 @@ export class TokenBucket {
 
   take(): boolean {
     const now = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) / 1000) * this.rate);
+    // The local cloud's clock can be moved back: that refills nothing, and takes nothing either.
+    const elapsedMs = Math.max(0, now - this.last);
+    this.tokens = Math.min(this.burst, this.tokens + (elapsedMs / 1000) * this.rate);
     this.last = now;
     if (this.tokens < 1) return false;
     this.tokens -= 1;

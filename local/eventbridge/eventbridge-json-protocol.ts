@@ -128,7 +128,8 @@ const ACTIONS: Record<string, ActionHandler> = {
       .map((rule) => ({
         Name: rule.name,
         Arn: rule.arn,
-        EventPattern: rule.eventPattern,
+        ...(rule.eventPattern !== undefined ? { EventPattern: rule.eventPattern } : {}),
+        ...(rule.scheduleExpression !== undefined ? { ScheduleExpression: rule.scheduleExpression } : {}),
         State: rule.state,
         ...(rule.description !== undefined ? { Description: rule.description } : {}),
         EventBusName: rule.busName,
@@ -145,7 +146,8 @@ const ACTIONS: Record<string, ActionHandler> = {
     return {
       Name: rule.name,
       Arn: rule.arn,
-      EventPattern: rule.eventPattern,
+      ...(rule.eventPattern !== undefined ? { EventPattern: rule.eventPattern } : {}),
+      ...(rule.scheduleExpression !== undefined ? { ScheduleExpression: rule.scheduleExpression } : {}),
       State: rule.state,
       ...(rule.description !== undefined ? { Description: rule.description } : {}),
       EventBusName: rule.busName,

@@ -14,6 +14,11 @@
  *   the event is dropped. DLQ messages carry the original event and RULE_ARN, TARGET_ARN, ERROR_CODE,
  *   ERROR_MESSAGE, RETRY_ATTEMPTS and, when a retry limit ended the delivery, EXHAUSTED_RETRY_CONDITION.
  *
+ * - Schedule rules (ScheduleExpression, default bus only; schedule-expression.ts): each run sends the rule's
+ *   targets the "Scheduled Event" that EventBridge sends, and only them (the event is not put on the bus).
+ *   startSchedules() runs them as the clock passes their fire times (schedules.ts); runSchedules() runs
+ *   them once, now, for tests.
+ *
  * Deliberate difference: an entry for an event bus that does not exist fails with ResourceNotFoundException
  * (real EventBridge answers success and drops the event, aws/aws-cli#9186); `rejectUnknownEventBus: false`
  * restores AWS's behaviour.
@@ -25,6 +30,8 @@ import { archivesDirectory, EventArchive, eventTimeOf } from "./event-archive.js
 import { type CompiledPattern, compileEventPattern, prepareEvent } from "./event-pattern.js";
 import { constraintViolation, EventBridgeError, notFound, validationError } from "./eventbridge-errors.js";
 import { JsonObject, type JsonValue, parseJson } from "./pattern/json.js";
+import { parseScheduleExpression, type ScheduleExpression } from "./schedule-expression.js";
+import { ScheduleTimer, type ScheduleTimers } from "./schedules.js";
 import {
   type CompiledInputTransformer,
   compileInputTransformer,
@@ -56,7 +63,7 @@ export interface LocalEventBridgeOptions {
   retryBaseDelayMs?: number;
   /** Longest retry delay (default 300,000 ms). */
   retryMaxDelayMs?: number;
-  /** Event times, ingestion times and event age (retry back-off waits use real timers). */
+  /** Event times, ingestion times, event age and schedules (retry back-off waits use real timers). */
   clock?: Clock;
   /** Where dropped events and other delivery trouble are reported (default console). */
   logger?: EventBridgeLogger;
@@ -90,8 +97,10 @@ export interface RuleDefinition {
   name: string;
   /** Name or ARN; default "default". */
   busName?: string;
-  /** JSON text or an object. */
-  eventPattern: string | object;
+  /** JSON text or an object. A rule needs an event pattern, a schedule expression or both. */
+  eventPattern?: string | object;
+  /** "rate(5 minutes)", "cron(0 10 * * ? *)": on the default bus only. */
+  scheduleExpression?: string;
   /** "ENABLED" (default), "DISABLED" or "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS". */
   state?: string;
   description?: string;
@@ -150,7 +159,8 @@ export interface RuleDescription {
   arn: string;
   busName: string;
   /** JSON text, as EventBridge returns it. */
-  eventPattern: string;
+  eventPattern?: string;
+  scheduleExpression?: string;
   state: string;
   description?: string;
   createdAt: Date;
@@ -226,6 +236,15 @@ export interface RuleStats {
   targets: TargetStats[];
 }
 
+/** One run of a schedule rule: the "Scheduled Event" its targets were sent. */
+export interface ScheduledRun {
+  ruleName: string;
+  ruleArn: string;
+  eventId: string;
+  /** The event's `time`, e.g. "2026-11-28T15:20:00Z". */
+  time: string;
+}
+
 export interface EventBridgeStats {
   /** PutEvents entries accepted and failed. */
   accepted: number;
@@ -291,8 +310,10 @@ interface RuleRecord {
   name: string;
   arn: string;
   busName: string;
-  eventPattern: string;
-  pattern: CompiledPattern;
+  /** Absent for a rule that only runs on a schedule: it matches no event. */
+  eventPattern?: string;
+  pattern?: CompiledPattern;
+  schedule?: ScheduleExpression;
   state: string;
   description?: string;
   createdAt: number;
@@ -345,6 +366,7 @@ export class LocalEventBridge {
   private readonly replays = new Map<string, ReplayRecord>();
   private readonly inFlight = new Set<Promise<void>>();
   private readonly sleeping = new Set<{ timer: NodeJS.Timeout; wake: () => void }>();
+  private scheduleTimer: ScheduleTimer<RuleRecord> | undefined;
   private accepted = 0;
   private failed = 0;
   private closed = false;
@@ -428,10 +450,24 @@ export class LocalEventBridge {
       );
     }
     const busName = this.requireBus(definition.busName);
-    if (definition.eventPattern === undefined || definition.eventPattern === null) {
+    const { eventPattern, scheduleExpression } = definition;
+    const hasPattern = eventPattern !== undefined && eventPattern !== null;
+    const hasSchedule = scheduleExpression !== undefined && scheduleExpression !== null;
+    if (!hasPattern && !hasSchedule) {
       throw validationError("Parameter(s) EventPattern or ScheduleExpression must be specified.");
     }
-    const pattern = compileEventPattern(definition.eventPattern);
+    if (hasSchedule && busName !== DEFAULT_BUS) {
+      throw validationError("ScheduleExpression is supported only on the default event bus.");
+    }
+    let schedule: ScheduleExpression | undefined;
+    if (hasSchedule) {
+      try {
+        schedule = parseScheduleExpression(scheduleExpression);
+      } catch {
+        throw validationError("Parameter ScheduleExpression is not valid.");
+      }
+    }
+    const pattern = hasPattern ? compileEventPattern(eventPattern) : undefined;
     const state = definition.state ?? "ENABLED";
     if (!RULE_STATES.includes(state)) {
       throw constraintViolation(state, "state", `satisfy enum value set: [${RULE_STATES.join(", ")}]`);
@@ -441,11 +477,13 @@ export class LocalEventBridge {
       name,
       arn: this.ruleArn(name, busName),
       busName,
-      eventPattern:
-        typeof definition.eventPattern === "string"
-          ? definition.eventPattern
-          : JSON.stringify(definition.eventPattern),
-      pattern,
+      ...(hasPattern
+        ? {
+            eventPattern: typeof eventPattern === "string" ? eventPattern : JSON.stringify(eventPattern),
+            pattern,
+          }
+        : {}),
+      ...(schedule ? { schedule } : {}),
       state,
       ...(definition.description !== undefined ? { description: definition.description } : {}),
       createdAt: this.clock.now(),
@@ -672,6 +710,51 @@ export class LocalEventBridge {
     return describeReplayRecord(record);
   }
 
+  // ---- schedules ----
+
+  /**
+   * Runs schedule rules as the clock passes their fire times, until stopSchedules() or close(). `timers` and
+   * `recheckMs` (default 1000: how soon a moved clock is noticed) are for tests.
+   */
+  startSchedules(options: { recheckMs?: number; timers?: ScheduleTimers } = {}): void {
+    if (this.closed || this.scheduleTimer?.isRunning) return;
+    this.scheduleTimer = new ScheduleTimer<RuleRecord>({
+      rules: () =>
+        this.enabledSchedules().map((rule) => ({ rule, schedule: rule.schedule as ScheduleExpression })),
+      fire: (rule, timeMs) => {
+        this.runSchedule(rule, timeMs);
+      },
+      onError: (error) => this.logger.warn(`schedule run failed: ${errorMessage(error)}`),
+      now: () => this.clock.now(),
+      ...options,
+    });
+    this.scheduleTimer.start();
+  }
+
+  /** Stops the automatic runs (runSchedules() still works). */
+  stopSchedules(): void {
+    this.scheduleTimer?.stop();
+    this.scheduleTimer = undefined;
+  }
+
+  /**
+   * Runs every enabled schedule rule, or the one named (a disabled one does not run), once with the clock's
+   * time now. Resolves when each of their target deliveries has ended: delivered, or given up after its
+   * retries (dead-lettered or dropped). Lambda targets are invoked synchronously: their handlers have returned.
+   */
+  async runSchedules(options: { ruleName?: string } = {}): Promise<ScheduledRun[]> {
+    let rules = this.enabledSchedules();
+    if (options.ruleName !== undefined) {
+      const named = this.requireRule(options.ruleName, DEFAULT_BUS);
+      if (!named.schedule) throw validationError(`Rule ${named.name} has no ScheduleExpression.`);
+      rules = rules.filter((rule) => rule === named);
+    }
+    const now = this.clock.now();
+    const started = rules.map((rule) => this.runSchedule(rule, now));
+    await Promise.all(started.flatMap((run) => run.deliveries));
+    return started.map((run) => run.run);
+  }
+
   // ---- observation ----
 
   stats(): EventBridgeStats {
@@ -694,10 +777,11 @@ export class LocalEventBridge {
     }
   }
 
-  /** Stops retries (events waiting for one are abandoned, with a warning) and closes the archives. */
+  /** Stops schedules and retries (events waiting for one are abandoned, with a warning), closes the archives. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopSchedules();
     for (const sleeper of this.sleeping) {
       clearTimeout(sleeper.timer);
       sleeper.wake();
@@ -878,7 +962,8 @@ export class LocalEventBridge {
       name: rule.name,
       arn: rule.arn,
       busName: rule.busName,
-      eventPattern: rule.eventPattern,
+      ...(rule.eventPattern !== undefined ? { eventPattern: rule.eventPattern } : {}),
+      ...(rule.schedule ? { scheduleExpression: rule.schedule.expression } : {}),
       state: rule.state,
       ...(rule.description !== undefined ? { description: rule.description } : {}),
       createdAt: new Date(rule.createdAt),
@@ -945,13 +1030,54 @@ export class LocalEventBridge {
     if (busName === undefined && this.rejectUnknownEventBus) {
       return entryError("ResourceNotFoundException", `Event bus ${entry.EventBusName} does not exist.`);
     }
+    const event = this.newEvent({
+      detailType,
+      source,
+      timeMs: eventTime,
+      resources: entry.Resources ?? [],
+      detailJson: serializeJson(detail),
+      ingestedAt: now,
+    });
+    return { busName, event };
+  }
+
+  /** The envelope every event has, fields in EventBridge's order. */
+  private newEvent(fields: {
+    detailType: string;
+    source: string;
+    timeMs: number;
+    resources: readonly string[];
+    detailJson: string;
+    ingestedAt: number;
+  }): BusEvent {
     const id = randomUUID();
     const text =
-      `{"version":"0","id":${JSON.stringify(id)},"detail-type":${JSON.stringify(detailType)},` +
-      `"source":${JSON.stringify(source)},"account":${JSON.stringify(this.accountId)},` +
-      `"time":${JSON.stringify(isoSeconds(eventTime))},"region":${JSON.stringify(this.region)},` +
-      `"resources":${JSON.stringify(entry.Resources ?? [])},"detail":${serializeJson(detail)}}`;
-    return { busName, event: { id, text, tree: parseJson(text), ingestedAt: now } };
+      `{"version":"0","id":${JSON.stringify(id)},"detail-type":${JSON.stringify(fields.detailType)},` +
+      `"source":${JSON.stringify(fields.source)},"account":${JSON.stringify(this.accountId)},` +
+      `"time":${JSON.stringify(isoSeconds(fields.timeMs))},"region":${JSON.stringify(this.region)},` +
+      `"resources":${JSON.stringify(fields.resources)},"detail":${fields.detailJson}}`;
+    return { id, text, tree: parseJson(text), ingestedAt: fields.ingestedAt };
+  }
+
+  private enabledSchedules(): RuleRecord[] {
+    return [...this.rulesOf(DEFAULT_BUS).values()].filter(
+      (rule) => rule.schedule !== undefined && rule.state.startsWith("ENABLED"),
+    );
+  }
+
+  /** One scheduled run: the rule's targets (and only they) get the Scheduled Event, not the bus. */
+  private runSchedule(rule: RuleRecord, timeMs: number): { run: ScheduledRun; deliveries: Promise<void>[] } {
+    const event = this.newEvent({
+      detailType: "Scheduled Event",
+      source: "aws.events",
+      timeMs,
+      resources: [rule.arn],
+      detailJson: "{}",
+      ingestedAt: timeMs,
+    });
+    const deliveries = this.deliverToTargets(rule, event);
+    const run = { ruleName: rule.name, ruleArn: rule.arn, eventId: event.id, time: isoSeconds(timeMs) };
+    return { run, deliveries };
   }
 
   private async archiveEvents(events: readonly { busName: string; event: BusEvent }[]): Promise<void> {
@@ -972,23 +1098,29 @@ export class LocalEventBridge {
     for (const rule of this.rulesOf(busName).values()) {
       if (!rule.state.startsWith("ENABLED")) continue;
       if (onlyRules && !onlyRules.has(rule.arn)) continue;
-      if (!rule.pattern.matches(prepared)) continue;
-      rule.matched++;
-      for (const target of rule.targets) {
-        target.counters.invocations++;
-        this.track(
-          new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.deliver(rule, target, event)),
-        );
-      }
+      if (!rule.pattern?.matches(prepared)) continue;
+      this.deliverToTargets(rule, event);
     }
   }
 
-  private track(task: Promise<void>): void {
+  /** Starts a delivery per target (after the current turn); each promise settles when its delivery has ended. */
+  private deliverToTargets(rule: RuleRecord, event: BusEvent): Promise<void>[] {
+    rule.matched++;
+    return rule.targets.map((target) => {
+      target.counters.invocations++;
+      return this.track(
+        new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.deliver(rule, target, event)),
+      );
+    });
+  }
+
+  private track(task: Promise<void>): Promise<void> {
     const tracked = task.catch((error: unknown) => {
       this.logger.warn(`delivery failed unexpectedly: ${(error as Error)?.message ?? error}`);
     });
     this.inFlight.add(tracked);
     void tracked.finally(() => this.inFlight.delete(tracked));
+    return tracked;
   }
 
   private async deliver(rule: RuleRecord, target: TargetRecord, event: BusEvent): Promise<void> {

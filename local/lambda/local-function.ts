@@ -24,6 +24,8 @@ export interface RuntimeSettings {
   logDir: string;
   /** Also echo function output to this stream (e.g. the terminal). */
   echo?: (functionName: string, line: string) => void;
+  /** The local cloud's clock offset (LocalClock.sharedOffset): the functions' Date reads it. */
+  clockOffset?: SharedArrayBuffer;
 }
 
 export type InvokeResult =
@@ -183,6 +185,7 @@ export class LocalFunction {
         memorySize: spec.memorySize,
         logGroupName: spec.logGroupName,
         logStreamName,
+        clockOffset: settings.clockOffset,
       },
       execArgv: spec.environment.NODE_OPTIONS?.includes("--enable-source-maps")
         ? ["--enable-source-maps"]

@@ -4,6 +4,11 @@ import dgram from "node:dgram";
 import net from "node:net";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
+import { installShiftedDate } from "./shifted-date.mjs";
+
+// The function sees the local cloud's clock (local/clock.ts) from before its bundle is imported; the
+// runtime keeps the real time for its own deadlines, which the parent measures in real time.
+const RealDate = workerData.clockOffset ? installShiftedDate(workerData.clockOffset) : Date;
 
 // Nothing leaves the machine: TCP and UDP are refused unless they go to a loopback address.
 const isLoopback = (host) =>
@@ -83,7 +88,7 @@ parentPort.on("message", async (message) => {
     logGroupName: workerData.logGroupName,
     logStreamName: workerData.logStreamName,
     callbackWaitsForEmptyEventLoop: true,
-    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - Date.now()),
+    getRemainingTimeInMillis: () => Math.max(0, deadlineMs - RealDate.now()),
     done() {},
     fail() {},
     succeed() {},

@@ -40,7 +40,9 @@ export interface RuleTargetModel {
 export interface RuleModel {
   name: string;
   busName: string;
-  eventPattern: object;
+  /** A rule has an event pattern, a schedule expression or both. */
+  eventPattern?: object;
+  scheduleExpression?: string;
   state: string;
   targets: RuleTargetModel[];
 }
@@ -228,7 +230,8 @@ export function buildStackModel(
     return {
       name: (physical.get(logicalId) as PhysicalResource).ref,
       busName: busNameOf(p.EventBusName),
-      eventPattern: resolve(p.EventPattern) as object,
+      ...(p.EventPattern !== undefined ? { eventPattern: resolve(p.EventPattern) as object } : {}),
+      ...(p.ScheduleExpression !== undefined ? { scheduleExpression: str(p.ScheduleExpression) } : {}),
       state: p.State === undefined ? "ENABLED" : str(p.State),
       targets,
     };

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import type { LocalClock } from "../../local/clock";
 import { LocalCloud } from "../../local/local-cloud";
 
 /** The test stage's sandbox port is part of its template (infra/stages.ts); everything else is ephemeral. */
@@ -21,10 +22,12 @@ export async function startTestCloud(
     stateDir?: string;
     /** Run the local cloud's pull clients (off by default: tests pull themselves). */
     pullClients?: boolean;
+    /** Schedule rules run only on `cloud.events.runSchedules()` ("manual", the default) or by the clock. */
+    schedules?: "auto" | "manual";
   } = {},
 ): Promise<TestCloud> {
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), "hub-e2e-"));
-  const start = () =>
+  const start = (clock?: LocalClock) =>
     LocalCloud.start({
       projectRoot: process.cwd(),
       stateDir,
@@ -34,13 +37,16 @@ export async function startTestCloud(
       awsPort: 0,
       sandboxPort: TEST_SANDBOX_PORT,
       pullClients: options.pullClients ?? false,
+      schedules: options.schedules ?? "manual",
+      ...(clock ? { clock } : {}),
     });
   const handle: TestCloud = {
     cloud: await start(),
     stateDir,
     async restart() {
       await handle.cloud.stop();
-      handle.cloud = await start();
+      // The restarted cloud keeps the clock where the test moved it.
+      handle.cloud = await start(handle.cloud.clock);
     },
     async stop() {
       await handle.cloud.stop();

@@ -669,6 +669,16 @@ describe("token bucket", () => {
     now += 10_000;
     expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
   });
+
+  it("neither refills nor drains when the local cloud's clock is moved back", () => {
+    let now = 100_000;
+    const bucket = new TokenBucket(2, 3, () => now);
+    expect([bucket.take(), bucket.take()]).toEqual([true, true]);
+    now -= 60_000;
+    expect([bucket.take(), bucket.take()]).toEqual([true, false]);
+    now += 500;
+    expect(bucket.take()).toBe(true);
+  });
 });
 
 describe("the synthesized ComplaintHub template", () => {
