@@ -165,7 +165,10 @@ export const statusSortKey = (status: ComplaintStatus, at: string) => `${status}
 
 /** Deadline index partitions: a few shards keep the scheduled query from hot-spotting one partition. */
 export const DEADLINE_SHARDS = 4;
-export const DEADLINE_SHARD_KEYS: readonly string[] = Array.from({ length: DEADLINE_SHARDS }, (_, i) => `DUE#${i}`);
+export const DEADLINE_SHARD_KEYS: readonly string[] = Array.from(
+  { length: DEADLINE_SHARDS },
+  (_, i) => `DUE#${i}`,
+);
 export function deadlineShard(complaintId: string): string {
   let sum = 0;
   for (const ch of complaintId) sum = (sum + ch.charCodeAt(0)) % DEADLINE_SHARDS;

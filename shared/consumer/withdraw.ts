@@ -8,15 +8,12 @@ export function withdrawComplaint(
   request: ConsumerRequest,
 ): Promise<ComplaintRecord> {
   return consumerAction(deps, request, withdrawalSchema, "The withdrawal", async (current, input, now) => {
-    await deps.store.transition(
-      current,
-      {
-        to: "WITHDRAWN",
-        actor: "consumer",
-        at: now,
-        reason: "consumer_withdrew",
-        ...(input.reason ? { note: input.reason } : {}),
-      },
-    );
+    await deps.store.transition(current, {
+      to: "WITHDRAWN",
+      actor: "consumer",
+      at: now,
+      reason: "consumer_withdrew",
+      ...(input.reason ? { note: input.reason } : {}),
+    });
   });
 }
