@@ -1,9 +1,8 @@
-import { randomUUID } from "node:crypto";
 import { DynamoDBClient, QueryCommand } from "@aws-sdk/client-dynamodb";
 import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AttemptRecord, MessageRecord } from "../../shared/complaint/record";
-import { parseWebhookSecrets, signWebhook } from "../../shared/delivery/signing";
+import { asConsumer, platformReport } from "./actors";
 import {
   eventually,
   type Filed,
@@ -38,19 +37,8 @@ interface Answer {
 }
 
 async function post(filed: Filed, action: string, body?: unknown, token = filed.trackingToken) {
-  const response = await fetch(`${hub.cloud.apiUrl}/v1/complaints/${filed.complaintId}/${action}`, {
-    method: "POST",
-    headers: {
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-      ...(body === undefined ? {} : { "content-type": "application/json" }),
-    },
-    ...(body === undefined ? {} : { body: typeof body === "string" ? body : JSON.stringify(body) }),
-  });
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    json: (await response.json()) as Answer,
-  };
+  const answer = await asConsumer(hub.cloud, filed, action, body, token);
+  return { status: answer.status, contentType: answer.contentType, json: answer.body as Answer };
 }
 
 async function delivered(filed: Filed) {
@@ -173,27 +161,11 @@ it("withdraws a complaint without a body, before it reaches the platform or afte
   expect((await readComplaint(hub.cloud, filed)).status).toBe("WITHDRAWN");
 });
 
-/** A report as the platform sends it: signed with its own webhook secret (Standard Webhooks). */
+/** A report by the sandbox platform the complaints go to, signed with its own secret. */
 async function platformReports(filed: Filed, type: string, extra: Record<string, unknown> = {}) {
-  const payload = JSON.stringify({
-    eventId: `consumer-e2e-${randomUUID()}`,
-    type,
-    occurredAt: new Date().toISOString(),
-    ...extra,
-  });
-  const secret = await hub.cloud.secrets.currentValue("complaint-hub/test/platforms/suning/webhook");
-  const response = await fetch(`${hub.cloud.apiUrl}/platform/v1/complaints/${filed.complaintId}/events`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      "platform-id": "suning",
-      ...signWebhook(parseWebhookSecrets(secret), `msg_${randomUUID()}`, new Date(), payload),
-    },
-    body: payload,
-  });
-  const body = (await response.json()) as { status?: string };
-  expect(response.status, JSON.stringify(body)).toBe(200);
-  return body.status;
+  const answer = await platformReport(hub.cloud, "suning", filed.complaintId, type, extra);
+  expect(answer.status, JSON.stringify(answer.body)).toBe(200);
+  return answer.body.status as string | undefined;
 }
 
 const RELIEF = { relief: { type: "return_refund", amountFen: 15_900 } };

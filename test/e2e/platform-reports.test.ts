@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseWebhookSecrets, signWebhook } from "../../shared/delivery/signing";
 import { type ComplaintNotice, complaintNoticeSchema } from "../../shared/events/contract";
+import { asPlatform as asPlatformIn, platformReport } from "./actors";
 import {
   eventually,
   type Filed,
@@ -30,56 +30,23 @@ afterAll(async () => {
   await hub?.stop();
 });
 
-interface Answer {
-  status: number;
-  contentType: string | null;
-  // biome-ignore lint/suspicious/noExplicitAny: JSON answers, inspected freely
-  body: any;
-}
-
-/** A request as the platform sends it: `platform-id` and Standard Webhooks headers with its own secret. */
-async function asPlatform(
+/** A request as the platform sends it, signed with its own secret. */
+const asPlatform = (
   platformId: string,
   method: "GET" | "POST",
   path: string,
   body?: object,
   options: { signAs?: string } = {},
-): Promise<Answer> {
-  const payload = body ? JSON.stringify(body) : "";
-  const secret = await hub.cloud.secrets.currentValue(
-    `complaint-hub/test/platforms/${options.signAs ?? platformId}/webhook`,
-  );
-  const response = await fetch(`${hub.cloud.apiUrl}${path}`, {
-    method,
-    headers: {
-      ...(body ? { "content-type": "application/json" } : {}),
-      "platform-id": platformId,
-      ...signWebhook(parseWebhookSecrets(secret), `msg_${randomUUID()}`, new Date(), payload),
-    },
-    ...(body ? { body: payload } : {}),
-  });
-  return {
-    status: response.status,
-    contentType: response.headers.get("content-type"),
-    body: await response.json(),
-  };
-}
+) => asPlatformIn(hub.cloud, platformId, method, path, body, options);
 
-let events = 0;
+/** A platform's report on a complaint, with a fresh eventId. */
 const report = (
   platformId: string,
   complaintId: string,
   type: string,
   extra: Record<string, unknown> = {},
   options: { signAs?: string } = {},
-) =>
-  asPlatform(
-    platformId,
-    "POST",
-    `/platform/v1/complaints/${complaintId}/events`,
-    { eventId: `e2e-${++events}`, type, occurredAt: new Date().toISOString(), ...extra },
-    options,
-  );
+) => platformReport(hub.cloud, platformId, complaintId, type, extra, options);
 
 async function viewWhen(filed: Filed, status: string) {
   return eventually(async () => {
