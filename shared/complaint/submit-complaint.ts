@@ -14,6 +14,7 @@ import {
   platformStatusKey,
   statusSortKey,
 } from "./record";
+import { type ScreeningOutcome, screenSubmission } from "./screening";
 import { isUrgent, type Submission, submissionRuleViolations, submissionSchema } from "./submission";
 import { parseOrThrow } from "./validation";
 
@@ -29,6 +30,8 @@ export interface SubmitReceipt {
   trackingToken: string;
   status: ComplaintRecord["status"];
   deadlines: Deadlines;
+  /** Why screening did not accept it (SAMR Art 15), when it did not. */
+  reason?: string;
 }
 
 export interface SubmitOutcome {
@@ -56,7 +59,13 @@ export async function submitComplaint(
   const complaintId = complaintIdFor(idempotencyKey);
   const tokenKey = await deps.trackingTokenKey();
   const tokenHash = hashToken(deriveTrackingToken(tokenKey, complaintId));
-  const record = newComplaintRecord(complaintId, submission, now, tokenHash);
+  const record = newComplaintRecord(
+    complaintId,
+    submission,
+    now,
+    tokenHash,
+    screenSubmission(submission, shanghaiDate(now)),
+  );
   const outcome = await deps.store.create(record);
   if (outcome.created) return { created: true, receipt: receiptFor(record, tokenKey) };
 
@@ -72,20 +81,31 @@ function receiptFor(record: ComplaintRecord, tokenKey: string): SubmitReceipt {
     trackingToken: deriveTrackingToken(tokenKey, record.complaintId),
     status: record.status,
     deadlines: record.deadlines,
+    ...(record.status === "NOT_ACCEPTED" ? { reason: record.timeline.at(-1)?.reason } : {}),
   };
 }
 
-/** A new complaint passes automated screening at once (SUBMITTED → ACCEPTED) and waits to be routed. */
+/**
+ * A new complaint is screened at once: accepted (SUBMITTED → ACCEPTED), it waits to be routed; not accepted
+ * (SAMR Art 15), it is kept with the reason the consumer reads and goes nowhere.
+ */
 export function newComplaintRecord(
   complaintId: string,
   submission: Submission,
   now: Date,
   trackingTokenHash: string,
+  screening: ScreeningOutcome = { to: "ACCEPTED", reason: "screening_passed" },
 ): ComplaintRecord {
   const urgent = isUrgent(submission);
   const accepted = decideTransition(
     { status: "SUBMITTED", version: 1 },
-    { to: "ACCEPTED", actor: "hub", at: now, reason: "screening_passed" },
+    {
+      to: screening.to,
+      actor: "hub",
+      at: now,
+      reason: screening.reason,
+      ...("note" in screening ? { note: screening.note } : {}),
+    },
   );
   const platform = findPlatform(submission.platform);
   const at = now.toISOString();

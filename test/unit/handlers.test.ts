@@ -302,6 +302,26 @@ describe("POST /v1/complaints", () => {
     expect(doc.commandCalls(PutCommand)).toHaveLength(0);
   });
 
+  it("keeps a time-barred complaint as NOT_ACCEPTED with its Art 15 reason, and routes nothing", async () => {
+    const response = await post(
+      JSON.stringify(
+        validSubmission({
+          order: { ...validSubmission().order, date: "2020-05-01" },
+          incidentDate: "2020-05-03",
+        }),
+      ),
+    );
+    expect(response.statusCode).toBe(201);
+    expect(json(response)).toMatchObject({ status: "NOT_ACCEPTED", reason: "art15_time_barred" });
+    const item = doc.commandCalls(PutCommand)[0]?.args[0].input.Item as ComplaintRecord;
+    expect(item.timeline.at(-1)).toMatchObject({
+      actor: "hub",
+      to: "NOT_ACCEPTED",
+      reason: "art15_time_barred",
+    });
+    expect(item).not.toHaveProperty("gsi2pk");
+  });
+
   it("answers cross-field violations as 400 too", async () => {
     const response = await post(JSON.stringify(validSubmission({ incidentDate: "2099-01-01" })));
     const problem = expectProblem(response, 400, "validation");
