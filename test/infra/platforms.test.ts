@@ -205,7 +205,7 @@ describe("adding a platform to the registry", () => {
     const rules = Object.values(after.Resources as Record<string, Cfn>).filter(
       (r) =>
         r.Type === "AWS::Events::Rule" &&
-        isDeepStrictEqual(r.Properties.EventPattern.detail, { platform: ["pinduoduo"] }),
+        isDeepStrictEqual(r.Properties.EventPattern?.detail, { platform: ["pinduoduo"] }),
     );
     expect(rules).toHaveLength(1);
   });

@@ -32,7 +32,8 @@ beforeAll(() => {
   json = synthHub().json;
   bus = busId(json);
   routingDlq = queueIdByName(json, "complaint-hub-dev-routing-dlq");
-  rules = resourcesOfType(json, "AWS::Events::Rule");
+  // Rules on the hub bus (the chase's schedule lives on the default bus).
+  rules = resourcesOfType(json, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
 });
 
 const ruleFor = (platformId: string): Cfn =>
@@ -45,9 +46,9 @@ const ruleFor = (platformId: string): Cfn =>
   )[1];
 
 describe("platform rules", () => {
-  it("has one rule per enabled platform plus triage, all on the hub bus", () => {
+  it("has one rule per enabled platform plus triage and escalations, all on the hub bus", () => {
     expect(ENABLED_IDS).toHaveLength(18);
-    expect(rules).toHaveLength(ENABLED_IDS.length + 1);
+    expect(rules).toHaveLength(ENABLED_IDS.length + 2);
     for (const [id, rule] of rules) expect(rule.Properties.EventBusName, id).toEqual({ Ref: bus });
   });
 
@@ -117,6 +118,26 @@ describe("triage rule", () => {
     expect(target.Arn).toEqual(arnOf(queueIdByName(json, "complaint-hub-dev-triage")));
     expect(target.InputPath).toBe("$.detail");
     expect(target.RetryPolicy).toBeDefined();
+    expect(target.DeadLetterConfig).toEqual({ Arn: arnOf(routingDlq) });
+  });
+});
+
+describe("escalation rule", () => {
+  it("sends every change to SUPERVISED or ASSOCIATION_MEDIATION, as the whole event, to the triage queue", () => {
+    const [, rule] = onlyOne(
+      rules.filter(([, r]) => r.Properties.Name === "complaint-hub-dev-escalations-triage"),
+      "escalation rule",
+    );
+    expect(rule.Properties.EventBusName).toEqual({ Ref: bus });
+    expect(rule.Properties.EventPattern).toStrictEqual({
+      source: ["complaint-hub"],
+      "detail-type": ["Complaint Status Changed"],
+      detail: { to: ["SUPERVISED", "ASSOCIATION_MEDIATION"] },
+    });
+    const target = onlyOne<Cfn>(rule.Properties.Targets, "escalation target");
+    expect(target.Arn).toEqual(arnOf(queueIdByName(json, "complaint-hub-dev-triage")));
+    expect(target.InputPath).toBeUndefined();
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
     expect(target.DeadLetterConfig).toEqual({ Arn: arnOf(routingDlq) });
   });
 });
