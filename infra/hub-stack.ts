@@ -106,8 +106,8 @@ export class HubStack extends Stack {
       routingDeadLetterQueue,
     });
 
-    new DeadlineChase(this, "Chase", { stage, table, encryptionKey: key });
-    new Statistics(this, "Statistics", { stage, api: api.api, table, encryptionKey: key });
+    const chase = new DeadlineChase(this, "Chase", { stage, table, encryptionKey: key });
+    const statistics = new Statistics(this, "Statistics", { stage, api: api.api, table, encryptionKey: key });
 
     const operations = new Operations(this, "Operations", {
       stage,
@@ -118,6 +118,8 @@ export class HubStack extends Stack {
       publishFunction: publisher.function,
       publishFailureQueue: publisher.failureQueue,
       routingDeadLetterQueue,
+      chaseFunction: chase.function,
+      statsFailureQueue: statistics.failureQueue,
       apiName: api.api.restApiName,
     });
 

@@ -27,6 +27,10 @@ export interface OperationsProps {
   publishFunction: IFunction;
   publishFailureQueue: IQueue;
   routingDeadLetterQueue: IQueue;
+  /** The deadline chase: its errors, and its silence, mean platforms are not being chased. */
+  chaseFunction: IFunction;
+  /** Stream records the statistics consumer gave up on. */
+  statsFailureQueue: IQueue;
   apiName: string;
 }
 
@@ -102,6 +106,19 @@ export class Operations extends Construct {
       "events not accepted by the bus",
     );
 
+    this.anyMessageIn("StatsFailures", props.statsFailureQueue, "stream records the statistics gave up on");
+    this.alarm(
+      "ChaseErrors",
+      props.chaseFunction.metricErrors({ period: Duration.minutes(15) }),
+      1,
+      "deadline chase failing: overdue complaints are not moving",
+    );
+    this.silenceAlarm(
+      "ChaseNotRunning",
+      props.chaseFunction.metricInvocations({ period: Duration.minutes(15), statistic: "Sum" }),
+      "deadline chase has not run for 15 minutes: is its schedule rule disabled?",
+    );
+
     dashboard.addWidgets(
       new GraphWidget({ title: "Platform queue depth", left: depthMetrics, width: 12 }),
       new GraphWidget({ title: "Parked (DLQ depth)", left: dlqMetrics, width: 12 }),
@@ -134,6 +151,20 @@ export class Operations extends Construct {
       1,
       description,
     );
+  }
+
+  /** Alarms when the metric stops arriving: something that should happen every few minutes did not. */
+  private silenceAlarm(id: string, metric: IMetric, description: string): void {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.LESS_THAN_THRESHOLD,
+      treatMissingData: TreatMissingData.BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
   }
 
   private alarm(id: string, metric: IMetric, threshold: number, description: string): void {

@@ -132,9 +132,34 @@ describe("hub-wide", () => {
     expect(refused).toHaveLength(1);
   });
 
+  it("alarms on records the statistics gave up on", () => {
+    anyMessageAlarm(queueIdByName(json, "complaint-hub-dev-stats-dlq"));
+  });
+
+  it("alarms when the chase fails, and when it has stopped running", () => {
+    const [chase] = functionByService(json, "chase-deadlines");
+    const onChase = (metricName: string) =>
+      alarms.filter(
+        ([, a]) =>
+          a.Properties.Namespace === "AWS/Lambda" &&
+          a.Properties.MetricName === metricName &&
+          JSON.stringify(a.Properties.Dimensions) ===
+            JSON.stringify([{ Name: "FunctionName", Value: { Ref: chase } }]),
+      );
+    expect(onChase("Errors")).toHaveLength(1);
+    const [, silence] = onlyOne(onChase("Invocations"), "chase silence alarm");
+    expect(silence.Properties).toMatchObject({
+      Threshold: 1,
+      ComparisonOperator: "LessThanThreshold",
+      TreatMissingData: "breaching",
+      Period: 900,
+    });
+  });
+
   it("has nothing but these alarms", () => {
-    // per platform: DLQ + age; per push platform: error rate; triage, routing, publish failures, errors, refusals
-    expect(alarms).toHaveLength(2 * PLATFORMS.length + PUSH_PLATFORMS.length + 5);
+    // per platform: DLQ + age; per push platform: error rate; triage, routing, publish failures, errors, refusals,
+    // statistics failures, chase errors and chase silence
+    expect(alarms).toHaveLength(2 * PLATFORMS.length + PUSH_PLATFORMS.length + 8);
   });
 });
 
