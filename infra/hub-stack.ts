@@ -1,6 +1,6 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from "aws-cdk-lib";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import type { Construct } from "constructs";
 import { ComplaintApi } from "./constructs/complaint-api";
 import { ComplaintTable } from "./constructs/complaint-table";
@@ -9,6 +9,7 @@ import { HubEventBus } from "./constructs/event-bus";
 import { EventPublisher } from "./constructs/event-publisher";
 import { HubKey } from "./constructs/hub-key";
 import { Operations } from "./constructs/operations";
+import { parkingQueue } from "./constructs/parking-queue";
 import { PlatformApi } from "./constructs/platform-api";
 import { PlatformChannel } from "./constructs/platform-channel";
 import { Statistics } from "./constructs/statistics";
@@ -68,13 +69,10 @@ export class HubStack extends Stack {
     events.restrictPublishing(publisher.function.role as NonNullable<typeof publisher.function.role>);
 
     // Events EventBridge could not put on a queue after its retries: kept for an operator, never dropped.
-    const routingDeadLetterQueue = new Queue(this, "RoutingDeadLetterQueue", {
+    const routingDeadLetterQueue = parkingQueue(this, "RoutingDeadLetterQueue", {
       queueName: `complaint-hub-${stage.name}-routing-dlq`,
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: key,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      encryptionKey: key,
+      stage,
     });
 
     for (const platform of enabled) {

@@ -1,15 +1,16 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { FilterCriteria, FilterRule, StartingPosition } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { COMPLAINT_SK } from "../../shared/complaint/record";
 import type { StageConfig } from "../stages";
 import type { ComplaintTable } from "./complaint-table";
 import { HubFunction } from "./hub-function";
+import { parkingQueue } from "./parking-queue";
 
 /**
  * The transactional outbox relay: the table's stream → publish function → the bus. Batches that keep failing
@@ -26,13 +27,10 @@ export class EventPublisher extends Construct {
   ) {
     super(scope, id);
     const { stage, table, bus, encryptionKey } = props;
-    this.failureQueue = new Queue(this, "FailureQueue", {
+    this.failureQueue = parkingQueue(this, "FailureQueue", {
       queueName: `complaint-hub-${stage.name}-publish-failures`,
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      encryptionKey,
+      stage,
     });
     this.function = new HubFunction(this, "Function", {
       handlerFile: "publish-events",

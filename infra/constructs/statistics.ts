@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack } from "aws-cdk-lib";
+import { Duration, Stack } from "aws-cdk-lib";
 import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
@@ -11,13 +11,14 @@ import {
   StartingPosition,
 } from "aws-cdk-lib/aws-lambda";
 import { DynamoEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { COMPLAINT_SK } from "../../shared/complaint/record";
 import { STATS_PK, statsMarkPk } from "../../shared/stats/counters";
 import type { StageConfig } from "../stages";
 import type { ComplaintTable } from "./complaint-table";
 import { HubFunction } from "./hub-function";
+import { parkingQueue } from "./parking-queue";
 
 export interface StatisticsProps {
   stage: StageConfig;
@@ -43,13 +44,10 @@ export class Statistics extends Construct {
     const environment = { TABLE_NAME: table.table.tableName };
 
     // Named "-dlq": it holds what could not be counted, for an operator (the record's position, no data).
-    this.failureQueue = new Queue(this, "FailureQueue", {
+    this.failureQueue = parkingQueue(this, "FailureQueue", {
       queueName: `complaint-hub-${stage.name}-stats-dlq`,
-      encryption: QueueEncryption.KMS,
-      encryptionMasterKey: encryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-      removalPolicy: stage.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      encryptionKey,
+      stage,
     });
 
     this.updateFunction = new HubFunction(this, "Update", {
