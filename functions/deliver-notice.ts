@@ -2,7 +2,6 @@ import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-p
 import { injectLambdaContext } from "@aws-lambda-powertools/logger/middleware";
 import { logMetrics } from "@aws-lambda-powertools/metrics/middleware";
 import { captureLambdaHandler } from "@aws-lambda-powertools/tracer/middleware";
-import { ChangeMessageVisibilityCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import middy from "@middy/core";
 import type { Context, SQSEvent, SQSRecord } from "aws-lambda";
 import { documentClient } from "../shared/aws/dynamodb";
@@ -11,6 +10,7 @@ import { sqs } from "../shared/aws/sqs";
 import { deliverNotice, RetryLaterError } from "../shared/delivery/deliver-notice";
 import { deliveryConfigFromEnv } from "../shared/delivery/delivery-config";
 import { postNotice } from "../shared/delivery/post-notice";
+import { queueActions } from "../shared/delivery/queue-actions";
 import { parseWebhookSecrets } from "../shared/delivery/signing";
 import { logger, metrics, tracer } from "../shared/observability";
 import { ComplaintStore } from "../shared/store/complaint-store";
@@ -24,32 +24,15 @@ const dependencies = {
   secrets: async () => parseWebhookSecrets(await secretString(config.secretId)),
   post: postNotice,
   now: () => new Date(),
-  delayRetry: async (receiptHandle: string, seconds: number) => {
-    await sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: config.queueUrl,
-        ReceiptHandle: receiptHandle,
-        VisibilityTimeout: seconds,
-      }),
-    );
-  },
-  park: async (body: string, reason: string, complaintId: string | undefined) => {
-    await sqs.send(
-      new SendMessageCommand({
-        QueueUrl: config.deadLetterQueueUrl,
-        MessageBody: body,
-        MessageAttributes: {
-          parkedReason: { DataType: "String", StringValue: reason.slice(0, 256) },
-          ...(complaintId ? { complaintId: { DataType: "String", StringValue: complaintId } } : {}),
-        },
-      }),
-    );
-  },
 };
 
 async function deliverRecord(record: SQSRecord): Promise<void> {
   try {
-    const outcome = await deliverNotice(dependencies, config, record);
+    const outcome = await deliverNotice(
+      { ...dependencies, ...queueActions(sqs, config, record) },
+      config,
+      record,
+    );
     metrics.addMetric(`Delivery_${outcome}`, "Count", 1);
     logger.info("Delivery settled", { messageId: record.messageId, outcome });
   } catch (error) {
@@ -67,7 +50,7 @@ async function deliverRecord(record: SQSRecord): Promise<void> {
   }
 }
 
-/** SQS (one platform's queue) → the platform's after-sale API, with partial batch responses. */
+/** SQS (one platform's queue or urgent queue) → the platform's after-sale API, with partial batch responses. */
 export const handler = middy(async (event: SQSEvent, context: Context) =>
   processPartialResponse(event, deliverRecord, processor, { context, throwOnFullBatchFailure: false }),
 )

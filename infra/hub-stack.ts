@@ -146,6 +146,10 @@ export class HubStack extends Stack {
         value: channel.queue.queue.queueUrl,
         description: `${id} queue`,
       });
+      new CfnOutput(this, `UrgentQueue${name}`, {
+        value: channel.urgentQueue.queueUrl,
+        description: `${id} urgent (safety) queue`,
+      });
       new CfnOutput(this, `DeadLetterQueue${name}`, {
         value: channel.queue.deadLetterQueue.queueUrl,
         description: `${id} dead-letter queue`,

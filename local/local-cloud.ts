@@ -210,7 +210,11 @@ export class LocalCloud {
             endpoint: awsEndpoint,
             region,
             queueUrl: queue.url,
+            // Urgent (safety) notices first, as a pull platform is asked to take them.
+            urgentQueueUrl: model.queues.find((q) => q.name === `${queue.name}-urgent`)?.url,
             platformId,
+            // The cloud's clock (tests move it): report times and signature timestamps the hub will accept.
+            now: clockNow,
             // Pull platforms confirm receipt to the hub's platform API, signed with their webhook secret.
             acknowledge: {
               apiUrl: `http://${host}:${apiPort}`,

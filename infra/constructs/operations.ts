@@ -18,6 +18,9 @@ import { Construct } from "constructs";
 import type { StageConfig } from "../stages";
 import type { PlatformChannel } from "./platform-channel";
 
+/** Urgent complaints are taken at once and have 2 working days, not 7: their wait alarms at a quarter. */
+const URGENT_AGE_ALARM_FRACTION = 0.25;
+
 export interface OperationsProps {
   stage: StageConfig;
   encryptionKey: IKey;
@@ -67,6 +70,16 @@ export class Operations extends Construct {
         stage.oldestMessageAlarmSeconds,
         `${platformId}: oldest complaint waiting too long`,
       );
+      const urgentAge = channel.urgentQueue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: "Maximum",
+      });
+      this.alarm(
+        `${platformId}OldestUrgentMessage`,
+        urgentAge,
+        Math.ceil(stage.oldestMessageAlarmSeconds * URGENT_AGE_ALARM_FRACTION),
+        `${platformId}: oldest urgent (safety) complaint waiting too long`,
+      );
       if (channel.deliveryFunction) {
         this.alarm(
           `${platformId}DeliveryErrorRate`,
@@ -75,9 +88,12 @@ export class Operations extends Construct {
           `${platformId}: more than half of delivery attempts failing`,
         );
       }
-      depthMetrics.push(queue.metricApproximateNumberOfMessagesVisible({ label: platformId }));
+      depthMetrics.push(
+        queue.metricApproximateNumberOfMessagesVisible({ label: platformId }),
+        channel.urgentQueue.metricApproximateNumberOfMessagesVisible({ label: `${platformId} urgent` }),
+      );
       dlqMetrics.push(deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: platformId }));
-      ageMetrics.push(age.with({ label: platformId }));
+      ageMetrics.push(age.with({ label: platformId }), urgentAge.with({ label: `${platformId} urgent` }));
     }
 
     this.anyMessageIn("TriageDlq", props.triageDeadLetterQueue, "triage: complaints parked in the DLQ");

@@ -4,7 +4,7 @@ import { AccountRootPrincipal, ArnPrincipal, type IPrincipal, PolicyStatement } 
 import type { IKey } from "aws-cdk-lib/aws-kms";
 import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import { Secret } from "aws-cdk-lib/aws-secretsmanager";
-import type { IQueue } from "aws-cdk-lib/aws-sqs";
+import type { IQueue, Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import { EVENT_SOURCE, ROUTED_DETAIL_TYPES } from "../../shared/events/contract";
 import type { PlatformDeploymentData } from "../deployment-data";
@@ -33,12 +33,22 @@ export const webhookSecretName = (stage: string, platformId: string) =>
 const PULL_VISIBILITY = Duration.minutes(5);
 
 /**
- * One platform's channel, all derived from its registry entry: a rule on `detail.platform`, its queue and
- * DLQ, and either a delivery function (push) or a queue policy for the platform's own principal (pull).
+ * Concurrent deliveries from the urgent queue: Lambda's minimum. Urgent notices are few; this keeps them from
+ * waiting behind the normal queue's backlog while the platform's API sees at most this many extra requests.
+ */
+const URGENT_MAX_CONCURRENCY = 2;
+
+/**
+ * One platform's channel, all derived from its registry entry: two rules on `detail.platform` (urgent notices to
+ * the urgent queue, the rest to the normal one), both queues dead-lettering into one DLQ, and either a delivery
+ * function reading both (push) or a queue policy on both for the platform's own principal (pull).
  */
 export class PlatformChannel extends Construct {
   readonly queue: SecureQueue;
+  /** Safety complaints (DESIGN: delivered first): consumed on their own, so no backlog delays them. */
+  readonly urgentQueue: Queue;
   readonly rule: Rule;
+  readonly urgentRule: Rule;
   readonly deliveryFunction?: HubFunction;
   readonly webhookSecret: Secret;
 
@@ -59,18 +69,16 @@ export class PlatformChannel extends Construct {
       maxReceiveCount: stage.delivery.retry.maxAttempts,
       retainData: stage.retainData,
     });
+    this.urgentQueue = this.queue.addSourceQueue(
+      "UrgentQueue",
+      `complaint-hub-${stage.name}-${platform.id}-urgent`,
+    );
 
-    this.rule = new Rule(this, "Route", {
-      eventBus: props.bus,
-      ruleName: `complaint-hub-${stage.name}-route-${platform.id}`,
-      description: `Complaints for ${platform.names.en} (${platform.names.zh}) to its queue`,
-      eventPattern: {
-        source: [EVENT_SOURCE],
-        detailType: [...ROUTED_DETAIL_TYPES],
-        detail: { platform: [platform.id] },
-      },
-      targets: [noticeQueueTarget(this.queue.queue, props.routingDeadLetterQueue)],
-    });
+    this.urgentRule = this.route(true, this.urgentQueue, props);
+    this.rule = this.route(false, this.queue.queue, props);
+    // On an update the urgent rule exists before the normal one stops matching urgent notices: for a moment they
+    // may go to both queues (the noticeId deduplicates), never to neither.
+    this.rule.node.addDependency(this.urgentRule);
 
     // Every platform has one: push platforms verify the hub's deliveries with it, and every platform (push and
     // pull) signs its reports to the platform API with it.
@@ -97,6 +105,24 @@ export class PlatformChannel extends Construct {
     }
   }
 
+  /** The rule for the platform's notices of one urgency. Every notice carries `urgent`: it matches one rule. */
+  private route(urgent: boolean, queue: IQueue, props: PlatformChannelProps): Rule {
+    const { platform, stage } = props;
+    return new Rule(this, urgent ? "RouteUrgent" : "Route", {
+      eventBus: props.bus,
+      ruleName: `complaint-hub-${stage.name}-route-${platform.id}${urgent ? "-urgent" : ""}`,
+      description: urgent
+        ? `Safety complaints for ${platform.names.en} (${platform.names.zh}) to its urgent queue`
+        : `Complaints for ${platform.names.en} (${platform.names.zh}) to its queue`,
+      eventPattern: {
+        source: [EVENT_SOURCE],
+        detailType: [...ROUTED_DETAIL_TYPES],
+        detail: { platform: [platform.id], urgent: [urgent] },
+      },
+      targets: [noticeQueueTarget(queue, props.routingDeadLetterQueue)],
+    });
+  }
+
   private createDeliveryFunction(
     platform: PushPlatform,
     endpoint: string,
@@ -119,6 +145,7 @@ export class PlatformChannel extends Construct {
         // The literal name: CDK's secretName token would be re-derived from the ARN at deploy time.
         WEBHOOK_SECRET_ID: webhookSecretName(stage.name, platform.id),
         QUEUE_URL: queue.queueUrl,
+        URGENT_QUEUE_URL: this.urgentQueue.queueUrl,
         DEAD_LETTER_QUEUE_URL: deadLetterQueue.queueUrl,
         TABLE_NAME: props.table.table.tableName,
         RETRY_BASE_DELAY_SECONDS: String(stage.delivery.retry.baseDelaySeconds),
@@ -149,30 +176,39 @@ export class PlatformChannel extends Construct {
         maxConcurrency: platform.delivery.maxConcurrency,
       }),
     );
+    // Its own pollers: an urgent notice is taken at once, one at a time, never held for a batch to fill.
+    fn.addEventSource(
+      new SqsEventSource(this.urgentQueue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: URGENT_MAX_CONCURRENCY,
+      }),
+    );
     return fn;
   }
 
-  /** The pull platform's own principal may consume its queue, and nothing else of ours. */
+  /** The pull platform's own principal may consume its two queues, and nothing else of ours. */
   private allowPull(principalArn: string | undefined, key: IKey): void {
     const principal: IPrincipal =
       !principalArn || principalArn === "account"
         ? new AccountRootPrincipal()
         : new ArnPrincipal(principalArn);
-    const { queue } = this.queue;
-    queue.addToResourcePolicy(
-      new PolicyStatement({
-        sid: "PlatformPullsItsOwnQueue",
-        principals: [principal],
-        actions: [
-          "sqs:ReceiveMessage",
-          "sqs:DeleteMessage",
-          "sqs:ChangeMessageVisibility",
-          "sqs:GetQueueAttributes",
-          "sqs:GetQueueUrl",
-        ],
-        resources: [queue.queueArn],
-      }),
-    );
+    for (const queue of [this.queue.queue, this.urgentQueue]) {
+      queue.addToResourcePolicy(
+        new PolicyStatement({
+          sid: "PlatformPullsItsOwnQueue",
+          principals: [principal],
+          actions: [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:GetQueueAttributes",
+            "sqs:GetQueueUrl",
+          ],
+          resources: [queue.queueArn],
+        }),
+      );
+    }
     // Decrypt through SQS only: the principal gets no other use of the hub's key.
     key.addToResourcePolicy(
       new PolicyStatement({

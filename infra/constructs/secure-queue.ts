@@ -1,6 +1,6 @@
 import { Duration, RemovalPolicy } from "aws-cdk-lib";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { Queue, QueueEncryption } from "aws-cdk-lib/aws-sqs";
+import { Queue, QueueEncryption, type QueueProps } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 
 export interface SecureQueueProps {
@@ -18,6 +18,7 @@ export interface SecureQueueProps {
 export class SecureQueue extends Construct {
   readonly queue: Queue;
   readonly deadLetterQueue: Queue;
+  private readonly sourceDefaults: QueueProps;
 
   constructor(scope: Construct, id: string, props: SecureQueueProps) {
     super(scope, id);
@@ -33,11 +34,19 @@ export class SecureQueue extends Construct {
       ...common,
       queueName: `${props.queueName}-dlq`,
     });
-    this.queue = new Queue(this, "Queue", {
+    this.sourceDefaults = {
       ...common,
-      queueName: props.queueName,
       visibilityTimeout: props.visibilityTimeout,
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount },
-    });
+    };
+    this.queue = new Queue(this, "Queue", { ...this.sourceDefaults, queueName: props.queueName });
+  }
+
+  /**
+   * Another queue with the same settings that dead-letters into this DLQ: one place for operators to watch
+   * and redrive (a redrive without a destination returns each message to the queue it came from).
+   */
+  addSourceQueue(id: string, queueName: string): Queue {
+    return new Queue(this, id, { ...this.sourceDefaults, queueName });
   }
 }

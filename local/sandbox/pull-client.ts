@@ -1,8 +1,9 @@
 /**
  * A pull platform, as it would run on its side: a plain SQS client that long-polls its queue, records the
- * ComplaintNotices it takes and deletes each message once recorded. `onNotice` runs before the delete;
- * when it throws the message stays and comes back after its visibility timeout (at least once, as a real
- * consumer would have it).
+ * ComplaintNotices it takes and deletes each message once recorded. Given the urgent queue too, it takes
+ * urgent (safety) notices first and reads the normal queue only when the urgent one is empty. `onNotice` runs
+ * before the delete; when it throws the message stays and comes back after its visibility timeout (at least
+ * once, as a real consumer would have it).
  *
  * With `acknowledge`, the client then confirms receipt to the hub as a pull platform must (DESIGN: "pull
  * platforms acknowledge delivery here too"): a signed ACK to `POST /platform/v1/complaints/{id}/events` with
@@ -25,6 +26,8 @@ import { currentKeyFromSecretValue } from "./webhook-verifier";
 export interface PullPlatformClientOptions {
   platformId: string;
   queueUrl: string;
+  /** The platform's urgent queue: read before the normal queue on every round. */
+  urgentQueueUrl?: string;
   /** The SQS endpoint (the local cloud's AWS endpoint); the SDK's default when omitted. */
   endpoint?: string;
   region: string;
@@ -44,11 +47,15 @@ export interface PullPlatformClientOptions {
   };
   /** Receive, delete and hook failures (default: console.error). */
   onError?: (error: unknown) => void;
+  /** Milliseconds since the epoch (default Date.now): the local cloud passes its clock, which tests move. */
+  now?: () => number;
 }
 
 /** One message as the platform took it. */
 export interface PulledNotice {
   at: string;
+  /** The queue it was taken from (the normal or the urgent one). */
+  queueUrl: string;
   messageId: string;
   receiveCount: number;
   /** The parsed body when it is a valid ComplaintNotice v1. */
@@ -63,6 +70,8 @@ export interface PulledNotice {
 }
 
 const RETRY_AFTER_ERROR_MS = 1000;
+/** With an urgent queue, the normal queue's long poll ends this soon, so the urgent queue is read again. */
+const URGENT_RECHECK_SECONDS = 1;
 
 export class PullPlatformClient {
   readonly platformId: string;
@@ -72,9 +81,11 @@ export class PullPlatformClient {
   private readonly ackBodies = new Map<string, string>();
   private abort?: AbortController;
   private loop?: Promise<void>;
+  private readonly now: () => number;
 
   constructor(private readonly options: PullPlatformClientOptions) {
     this.platformId = options.platformId;
+    this.now = options.now ?? Date.now;
   }
 
   get running(): boolean {
@@ -124,18 +135,9 @@ export class PullPlatformClient {
 
   private async poll(sqs: SQSClient, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      let messages: Message[];
+      let taken: { queueUrl: string; messages: Message[] };
       try {
-        const output = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: this.options.queueUrl,
-            MaxNumberOfMessages: this.options.maxMessages ?? 10,
-            WaitTimeSeconds: this.options.waitTimeSeconds ?? 20,
-            MessageSystemAttributeNames: ["ApproximateReceiveCount"],
-          }),
-          { abortSignal: signal },
-        );
-        messages = output.Messages ?? [];
+        taken = await this.receiveNext(sqs, signal);
       } catch (error) {
         if (signal.aborted) return;
         this.report(error);
@@ -143,14 +145,48 @@ export class PullPlatformClient {
         continue;
       }
       // Messages in hand are finished even when stop() comes meanwhile: they are recorded and deleted.
-      for (const message of messages) await this.take(sqs, message);
+      for (const message of taken.messages) await this.take(sqs, taken.queueUrl, message);
     }
   }
 
-  private async take(sqs: SQSClient, message: Message): Promise<void> {
+  /** One round: the urgent queue first (without waiting), the normal queue only when it had nothing. */
+  private async receiveNext(
+    sqs: SQSClient,
+    signal: AbortSignal,
+  ): Promise<{ queueUrl: string; messages: Message[] }> {
+    const { queueUrl, urgentQueueUrl } = this.options;
+    const waitTimeSeconds = this.options.waitTimeSeconds ?? 20;
+    if (urgentQueueUrl) {
+      const urgent = await this.receive(sqs, urgentQueueUrl, 0, signal);
+      if (urgent.length > 0) return { queueUrl: urgentQueueUrl, messages: urgent };
+    }
+    const wait = urgentQueueUrl ? Math.min(waitTimeSeconds, URGENT_RECHECK_SECONDS) : waitTimeSeconds;
+    return { queueUrl, messages: await this.receive(sqs, queueUrl, wait, signal) };
+  }
+
+  private async receive(
+    sqs: SQSClient,
+    queueUrl: string,
+    waitTimeSeconds: number,
+    signal: AbortSignal,
+  ): Promise<Message[]> {
+    const output = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: this.options.maxMessages ?? 10,
+        WaitTimeSeconds: waitTimeSeconds,
+        MessageSystemAttributeNames: ["ApproximateReceiveCount"],
+      }),
+      { abortSignal: signal },
+    );
+    return output.Messages ?? [];
+  }
+
+  private async take(sqs: SQSClient, queueUrl: string, message: Message): Promise<void> {
     const body = message.Body ?? "";
     const entry: PulledNotice = {
-      at: new Date().toISOString(),
+      at: new Date(this.now()).toISOString(),
+      queueUrl,
       messageId: message.MessageId ?? "",
       receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
       valid: false,
@@ -183,9 +219,7 @@ export class PullPlatformClient {
       }
     }
     try {
-      await sqs.send(
-        new DeleteMessageCommand({ QueueUrl: this.options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
-      );
+      await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle }));
       entry.deleted = true;
     } catch (error) {
       entry.error = (error as Error).message ?? String(error);
@@ -210,14 +244,14 @@ export class PullPlatformClient {
       body = JSON.stringify({
         eventId: `ack-${notice.noticeId}`,
         type: "ACK",
-        occurredAt: new Date().toISOString(),
+        occurredAt: new Date(this.now()).toISOString(),
         caseRef,
       });
       this.ackBodies.set(notice.noticeId, body);
     }
     const key = currentKeyFromSecretValue(await hub.getSecret(this.platformId));
     const webhookId = `msg_${randomUUID()}`;
-    const timestamp = String(Math.floor(Date.now() / 1000));
+    const timestamp = String(Math.floor(this.now() / 1000));
     const signature = createHmac("sha256", key).update(`${webhookId}.${timestamp}.${body}`).digest("base64");
     const url = `${hub.apiUrl.replace(/\/$/, "")}/platform/v1/complaints/${encodeURIComponent(notice.complaintId)}/events`;
     const response = await fetch(url, {

@@ -1,14 +1,14 @@
 import { findPlatform, isPush } from "../../infra/platforms";
 import { numberEnv, requireEnv } from "../env";
 import type { DeliveryConfig } from "./deliver-notice";
+import type { DeliveryQueues } from "./queue-actions";
 
 /** A delivery function's settings, from the environment its stack gave it, checked once at cold start. */
-export function deliveryConfigFromEnv(): DeliveryConfig & {
-  queueUrl: string;
-  deadLetterQueueUrl: string;
-  secretId: string;
-  tableName: string;
-} {
+export function deliveryConfigFromEnv(): DeliveryConfig &
+  DeliveryQueues & {
+    secretId: string;
+    tableName: string;
+  } {
   const platformId = requireEnv("PLATFORM_ID");
   const platform = findPlatform(platformId);
   if (!platform || !isPush(platform)) throw new Error(`PLATFORM_ID ${platformId} is not a push platform`);
@@ -21,6 +21,7 @@ export function deliveryConfigFromEnv(): DeliveryConfig & {
       maxAttempts: numberEnv("RETRY_MAX_ATTEMPTS"),
     },
     queueUrl: requireEnv("QUEUE_URL"),
+    urgentQueueUrl: requireEnv("URGENT_QUEUE_URL"),
     deadLetterQueueUrl: requireEnv("DEAD_LETTER_QUEUE_URL"),
     secretId: requireEnv("WEBHOOK_SECRET_ID"),
     tableName: requireEnv("TABLE_NAME"),

@@ -78,6 +78,22 @@ describe("per platform", () => {
     });
   });
 
+  it.each(PLATFORMS.map((p) => p.id))("%s: alarms sooner when an urgent complaint waits", (id) => {
+    const { urgent } = platformQueues(json, id);
+    const [, alarm] = onlyOne(
+      queueAlarms(urgent, "ApproximateAgeOfOldestMessage"),
+      `urgent age alarm of ${id}`,
+    );
+    expect(alarm.Properties).toMatchObject({
+      Threshold: Math.ceil(dev.oldestMessageAlarmSeconds / 4),
+      ComparisonOperator: "GreaterThanOrEqualToThreshold",
+      Statistic: "Maximum",
+      Period: 60,
+    });
+    expect(alarm.Properties.Threshold).toBeLessThan(dev.oldestMessageAlarmSeconds);
+    expect(alarm.Properties.AlarmDescription).toContain("urgent");
+  });
+
   it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: alarms on its delivery error rate", (id) => {
     const [, alarm] = onlyOne(errorRateAlarms(`deliver-${id}`), `error rate alarm of ${id}`);
     const metrics = alarm.Properties.Metrics as Cfn[];
@@ -157,9 +173,9 @@ describe("hub-wide", () => {
   });
 
   it("has nothing but these alarms", () => {
-    // per platform: DLQ + age; per push platform: error rate; triage, routing, publish failures, errors, refusals,
-    // statistics failures, chase errors and chase silence
-    expect(alarms).toHaveLength(2 * PLATFORMS.length + PUSH_PLATFORMS.length + 8);
+    // per platform: DLQ + age + urgent age; per push platform: error rate; triage, routing, publish failures,
+    // errors, refusals, statistics failures, chase errors and chase silence
+    expect(alarms).toHaveLength(3 * PLATFORMS.length + PUSH_PLATFORMS.length + 8);
   });
 });
 
@@ -185,6 +201,9 @@ describe("alarm delivery", () => {
   it("has a dashboard showing every platform's queue", () => {
     const [, dashboard] = onlyOne(resourcesOfType(json, "AWS::CloudWatch::Dashboard"), "dashboard");
     const body = JSON.stringify(dashboard.Properties.DashboardBody);
-    for (const p of PLATFORMS) expect(body).toContain(`\\"label\\":\\"${p.id}\\"`);
+    for (const p of PLATFORMS) {
+      expect(body).toContain(`\\"label\\":\\"${p.id}\\"`);
+      expect(body).toContain(`\\"label\\":\\"${p.id} urgent\\"`);
+    }
   });
 });

@@ -43,8 +43,8 @@ const synthError = (stage: string, context: Record<string, unknown>): string => 
   throw new Error(`stage ${stage} synthesized`);
 };
 
-const pullStatement = (json: Cfn, platformId: string) =>
-  queuePolicyStatements(json, platformQueues(json, platformId, "prod").queue).find(
+const pullStatement = (json: Cfn, platformId: string, which: "queue" | "urgent" = "queue") =>
+  queuePolicyStatements(json, platformQueues(json, platformId, "prod")[which]).find(
     (s) => s.Sid === "PlatformPullsItsOwnQueue",
   );
 
@@ -111,15 +111,21 @@ describe("prod deployment data from context", () => {
     expect(fn.Properties.Environment.Variables.PLATFORM_ENDPOINT).toBe(endpointOf(id));
   });
 
-  it.each(PULL_PLATFORMS.map((p) => p.id))("lets the principal passed for %s consume its queue", (id) => {
-    expect(pullStatement(json, id)?.Principal).toEqual({ AWS: principalOf(id) });
-    const [, key] = resourcesOfType(json, "AWS::KMS::Key")[0] as [string, Cfn];
-    const decrypt = key.Properties.KeyPolicy.Statement.find(
-      (s: Cfn) => s.Sid === `PlatformDecryptsItsQueuePlatform-${id}`,
-    );
-    expect(decrypt.Principal).toEqual({ AWS: principalOf(id) });
-    expect(decrypt.Condition).toEqual({ StringEquals: { "kms:ViaService": "sqs.cn-north-1.amazonaws.com" } });
-  });
+  it.each(PULL_PLATFORMS.map((p) => p.id))(
+    "lets the principal passed for %s consume its two queues",
+    (id) => {
+      expect(pullStatement(json, id)?.Principal).toEqual({ AWS: principalOf(id) });
+      expect(pullStatement(json, id, "urgent")?.Principal).toEqual({ AWS: principalOf(id) });
+      const [, key] = resourcesOfType(json, "AWS::KMS::Key")[0] as [string, Cfn];
+      const decrypt = key.Properties.KeyPolicy.Statement.find(
+        (s: Cfn) => s.Sid === `PlatformDecryptsItsQueuePlatform-${id}`,
+      );
+      expect(decrypt.Principal).toEqual({ AWS: principalOf(id) });
+      expect(decrypt.Condition).toEqual({
+        StringEquals: { "kms:ViaService": "sqs.cn-north-1.amazonaws.com" },
+      });
+    },
+  );
 
   it("refuses an endpoint that is not https", () => {
     const vip = PUSH_PLATFORMS.find((p) => p.id === "vip");
@@ -174,6 +180,7 @@ describe("prod deployment data from SSM", () => {
   it.each(PULL_PLATFORMS.map((p) => p.id))("reads %s's pull principal from its SSM parameter", (id) => {
     const parameter = parameterNamed(`/complaint-hub/prod/platforms/${id}/pull-principal`);
     expect(pullStatement(json, id)?.Principal).toEqual({ AWS: { Ref: parameter } });
+    expect(pullStatement(json, id, "urgent")?.Principal).toEqual({ AWS: { Ref: parameter } });
   });
 
   it("references one parameter per platform, all under the stage's prefix", () => {

@@ -1,6 +1,6 @@
 /**
  * Functions and IAM: the house defaults on every function, an own role per function with no managed
- * policies, and least privilege: each delivery function touches only its own platform's queue, DLQ and secret;
+ * policies, and least privilege: each delivery function touches only its own platform's queues, DLQ and secret;
  * the API functions only the items they need; the publisher only the hub's bus. Secrets are never in the env.
  */
 import { beforeAll, describe, expect, it } from "vitest";
@@ -112,11 +112,13 @@ describe("roles", () => {
 });
 
 describe("a delivery function", () => {
-  it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: consumes only its own queue", (id) => {
-    const { queue } = platformQueues(json, id);
+  it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: consumes only its own queue and urgent queue", (id) => {
+    const { queue, urgent } = platformQueues(json, id);
     const statements = statementsOf(`deliver-${id}`);
     for (const action of ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"]) {
-      expect(resourcesOf(grantsOf(statements, action)), action).toEqual([s(arnOf(queue))]);
+      expect(resourcesOf(grantsOf(statements, action)), action).toEqual(
+        [s(arnOf(queue)), s(arnOf(urgent))].sort(),
+      );
     }
   });
 
@@ -128,9 +130,9 @@ describe("a delivery function", () => {
   it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: names no other platform's queue or secret", (id) => {
     const text = s(statementsOf(`deliver-${id}`));
     for (const other of PUSH_PLATFORMS.filter((p) => p.id !== id)) {
-      const { queue, dlq } = platformQueues(json, other.id);
+      const { queue, urgent, dlq } = platformQueues(json, other.id);
       const secret = secretIdByName(json, `complaint-hub/dev/platforms/${other.id}/webhook`);
-      for (const logicalId of [queue, dlq, secret]) expect(text).not.toContain(`"${logicalId}"`);
+      for (const logicalId of [queue, urgent, dlq, secret]) expect(text).not.toContain(`"${logicalId}"`);
     }
   });
 
@@ -327,11 +329,12 @@ describe("function environments", () => {
 
   it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: has every setting delivery-config requires", (id) => {
     const [, fn] = functionByService(json, `deliver-${id}`);
-    const { queue, dlq } = platformQueues(json, id);
+    const { queue, urgent, dlq } = platformQueues(json, id);
     expect(fn.Properties.Environment.Variables).toMatchObject({
       PLATFORM_ID: id,
       PLATFORM_ENDPOINT: `${dev.sandboxBaseUrl}/${id}/after-sale`,
       QUEUE_URL: { Ref: queue },
+      URGENT_QUEUE_URL: { Ref: urgent },
       DEAD_LETTER_QUEUE_URL: { Ref: dlq },
       TABLE_NAME: { Ref: tableId(json) },
       RETRY_BASE_DELAY_SECONDS: String(dev.delivery.retry.baseDelaySeconds),

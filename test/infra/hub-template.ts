@@ -102,10 +102,15 @@ export function queueIdByName(json: Cfn, queueName: string): string {
   return onlyOne(matches, `queue named ${queueName}`)[0];
 }
 
-/** A platform's queue and DLQ logical ids, found by the names the stack gives them. */
-export function platformQueues(json: Cfn, platformId: string, stage = "dev"): { queue: string; dlq: string } {
+/** A platform's queue, urgent queue and DLQ logical ids, found by the names the stack gives them. */
+export function platformQueues(
+  json: Cfn,
+  platformId: string,
+  stage = "dev",
+): { queue: string; urgent: string; dlq: string } {
   return {
     queue: queueIdByName(json, `complaint-hub-${stage}-${platformId}`),
+    urgent: queueIdByName(json, `complaint-hub-${stage}-${platformId}-urgent`),
     dlq: queueIdByName(json, `complaint-hub-${stage}-${platformId}-dlq`),
   };
 }

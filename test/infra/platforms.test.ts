@@ -172,7 +172,7 @@ describe("adding a platform to the registry", () => {
     after = synthHub({ platforms: [...PLATFORMS, pinduoduo] }).json;
   });
 
-  it("adds one rule, one queue pair, one delivery function and one secret, and nothing else", () => {
+  it("adds two rules, three queues, one delivery function and one secret, and nothing else", () => {
     const a = countByType(before);
     const b = countByType(after);
     const delta = Object.fromEntries(
@@ -181,33 +181,41 @@ describe("adding a platform to the registry", () => {
         .filter(([, d]) => d !== 0),
     );
     expect(delta).toEqual({
-      "AWS::Events::Rule": 1,
-      "AWS::SQS::Queue": 2,
-      "AWS::SQS::QueuePolicy": 2,
+      "AWS::Events::Rule": 2,
+      "AWS::SQS::Queue": 3,
+      "AWS::SQS::QueuePolicy": 3,
       "AWS::Lambda::Function": 1,
-      "AWS::Lambda::EventSourceMapping": 1,
+      // the queue and the urgent queue
+      "AWS::Lambda::EventSourceMapping": 2,
       "AWS::IAM::Role": 1,
       "AWS::IAM::Policy": 1,
       "AWS::Logs::LogGroup": 1,
       "AWS::SecretsManager::Secret": 1,
-      // DLQ depth, oldest message and delivery error rate
-      "AWS::CloudWatch::Alarm": 3,
+      // DLQ depth, oldest message, oldest urgent message and delivery error rate
+      "AWS::CloudWatch::Alarm": 4,
     });
   });
 
   it("derives the new resources from the entry", () => {
-    const { queue, dlq } = platformQueues(after, "pinduoduo");
-    expect(after.Resources[queue].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
-      "Fn::GetAtt": [dlq, "Arn"],
-    });
+    const { queue, urgent, dlq } = platformQueues(after, "pinduoduo");
+    for (const source of [queue, urgent]) {
+      expect(after.Resources[source].Properties.RedrivePolicy.deadLetterTargetArn).toEqual({
+        "Fn::GetAtt": [dlq, "Arn"],
+      });
+    }
     const [, fn] = functionByService(after, "deliver-pinduoduo");
     expect(fn.Properties.Environment.Variables.PLATFORM_ID).toBe("pinduoduo");
-    const rules = Object.values(after.Resources as Record<string, Cfn>).filter(
-      (r) =>
-        r.Type === "AWS::Events::Rule" &&
-        isDeepStrictEqual(r.Properties.EventPattern?.detail, { platform: ["pinduoduo"] }),
-    );
-    expect(rules).toHaveLength(1);
+    for (const isUrgent of [true, false]) {
+      const rules = Object.values(after.Resources as Record<string, Cfn>).filter(
+        (r) =>
+          r.Type === "AWS::Events::Rule" &&
+          isDeepStrictEqual(r.Properties.EventPattern?.detail, {
+            platform: ["pinduoduo"],
+            urgent: [isUrgent],
+          }),
+      );
+      expect(rules).toHaveLength(1);
+    }
   });
 
   it("keeps every existing resource, changing only those that list all platforms", () => {

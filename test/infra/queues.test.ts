@@ -1,7 +1,8 @@
 /**
- * Queues: every platform's queue has its DLQ after the stage's attempts, the hub key, 14 days' retention and
- * TLS only; push queues feed their delivery function with partial batch responses and the platform's
- * concurrency cap; pull queues are consumed by the platform's own principal and nothing else.
+ * Queues: every platform's queue and urgent queue dead-letter into its one DLQ after the stage's attempts, with
+ * the hub key, 14 days' retention and TLS only; push queues feed their delivery function with partial batch
+ * responses (the normal queue with the platform's concurrency cap, the urgent queue with pollers of its own);
+ * pull queues are consumed by the platform's own principal and nothing else.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../infra/platforms";
@@ -56,17 +57,27 @@ const consumeGrants = (queue: string) =>
   queuePolicyStatements(json, queue).filter((s) => RECEIVE_ACTIONS.some((a) => grantsOf([s], a).length > 0));
 
 describe("every platform queue", () => {
-  it.each(PLATFORMS.map((p) => p.id))("%s: dead-letters after the stage's attempts", (id) => {
-    const { queue, dlq } = platformQueues(json, id);
-    expect(json.Resources[queue].Properties.RedrivePolicy).toEqual({
-      deadLetterTargetArn: arnOf(dlq),
-      maxReceiveCount: dev.delivery.retry.maxAttempts,
-    });
+  it.each(PLATFORMS.map((p) => p.id))("%s: queue and urgent queue dead-letter into one DLQ", (id) => {
+    const { queue, urgent, dlq } = platformQueues(json, id);
+    for (const source of [queue, urgent]) {
+      expect(json.Resources[source].Properties.RedrivePolicy, source).toEqual({
+        deadLetterTargetArn: arnOf(dlq),
+        maxReceiveCount: dev.delivery.retry.maxAttempts,
+      });
+    }
     expect(json.Resources[dlq].Properties.RedrivePolicy).toBeUndefined();
   });
 
+  it.each(PLATFORMS.map((p) => p.id))("%s: urgent queue has the normal queue's settings", (id) => {
+    const { queue, urgent } = platformQueues(json, id);
+    const { QueueName: urgentName, ...urgentProps } = json.Resources[urgent].Properties;
+    const { QueueName: name, ...props } = json.Resources[queue].Properties;
+    expect(urgentName).toBe(`${name}-urgent`);
+    expect(urgentProps).toEqual(props);
+  });
+
   it.each(PLATFORMS.map((p) => p.id))(
-    "%s: queue and DLQ use the hub key, keep 14 days, refuse plain HTTP",
+    "%s: queue, urgent queue and DLQ use the hub key, keep 14 days, refuse plain HTTP",
     (id) => {
       const key = keyId(json);
       for (const q of Object.values(platformQueues(json, id))) {
@@ -84,8 +95,8 @@ describe("every queue in the stack", () => {
   it("uses the hub key, keeps 14 days and refuses plain HTTP", () => {
     const key = keyId(json);
     const queues = resourcesOfType(json, "AWS::SQS::Queue");
-    // 2 per platform, triage and its DLQ, the routing DLQ, and the publisher's and statistics' failure queues
-    expect(queues).toHaveLength(2 * PLATFORMS.length + 5);
+    // 3 per platform, triage and its DLQ, the routing DLQ, and the publisher's and statistics' failure queues
+    expect(queues).toHaveLength(3 * PLATFORMS.length + 5);
     for (const [id, queue] of queues) {
       expect(queue.Properties.KmsMasterKeyId, id).toEqual(arnOf(key));
       expect(queue.Properties.MessageRetentionPeriod, id).toBe(FOURTEEN_DAYS);
@@ -123,15 +134,32 @@ describe("push platform queues", () => {
     },
   );
 
-  it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: grants no consumer in its queue policy", (id) => {
-    expect(consumeGrants(platformQueues(json, id).queue)).toEqual([]);
+  it.each(PUSH_PLATFORMS.map((p) => p.id))(
+    "%s: feeds the same function from its urgent queue, one at a time, with pollers of its own",
+    (id) => {
+      const { urgent } = platformQueues(json, id);
+      const [fnId] = functionByService(json, `deliver-${id}`);
+      const [, mapping] = onlyOne(mappingsFrom(json, urgent), `urgent event source mapping of ${id}`);
+      expect(mapping.Properties.FunctionName).toEqual({ Ref: fnId });
+      expect(mapping.Properties.FunctionResponseTypes).toEqual(["ReportBatchItemFailures"]);
+      expect(mapping.Properties.BatchSize).toBe(1);
+      expect(mapping.Properties.MaximumBatchingWindowInSeconds).toBeUndefined();
+      // Lambda's minimum: urgent notices never wait for the normal queue's pollers, and add little load.
+      expect(mapping.Properties.ScalingConfig).toEqual({ MaximumConcurrency: 2 });
+    },
+  );
+
+  it.each(PUSH_PLATFORMS.map((p) => p.id))("%s: grants no consumer in its queue policies", (id) => {
+    const { queue, urgent } = platformQueues(json, id);
+    expect(consumeGrants(queue)).toEqual([]);
+    expect(consumeGrants(urgent)).toEqual([]);
   });
 
-  it("maps exactly the push queues", () => {
+  it("maps exactly the push queues and urgent queues", () => {
     const sqsMappings = resourcesOfType(json, "AWS::Lambda::EventSourceMapping").filter(([, m]) =>
       JSON.stringify(m.Properties.EventSourceArn).includes('"Arn"'),
     );
-    expect(sqsMappings).toHaveLength(PUSH_PLATFORMS.length);
+    expect(sqsMappings).toHaveLength(2 * PUSH_PLATFORMS.length);
   });
 });
 
@@ -140,19 +168,19 @@ describe("pull platform queues", () => {
     expect(PULL_PLATFORMS.length).toBeGreaterThanOrEqual(2);
   });
 
-  it.each(PULL_PLATFORMS.map((p) => p.id))("%s: has no event source mapping on its queue or DLQ", (id) => {
-    const { queue, dlq } = platformQueues(json, id);
-    expect(mappingsFrom(json, queue)).toEqual([]);
-    expect(mappingsFrom(json, dlq)).toEqual([]);
+  it.each(PULL_PLATFORMS.map((p) => p.id))("%s: has no event source mapping on any of its queues", (id) => {
+    for (const queue of Object.values(platformQueues(json, id)))
+      expect(mappingsFrom(json, queue)).toEqual([]);
     expect(() => functionByService(json, `deliver-${id}`)).toThrow(/found 0/);
   });
 
-  it.each(PULL_PLATFORMS.map((p) => p.id))(
-    "%s: lets the pull principal, and only it, consume the queue",
-    (id) => {
-      const { queue } = platformQueues(json, id);
+  it.each(PULL_PLATFORMS.flatMap((p) => [[p.id, "normal"] as const, [p.id, "urgent"] as const]))(
+    "%s: lets the pull principal, and only it, consume its %s queue",
+    (id, which) => {
+      const { queue: normal, urgent } = platformQueues(json, id);
+      const queue = which === "urgent" ? urgent : normal;
       const grants = consumeGrants(queue);
-      const grant = onlyOne(grants, `consume grant on ${id}'s queue`);
+      const grant = onlyOne(grants, `consume grant on ${id}'s ${which} queue`);
       expect(grant.Effect).toBe("Allow");
       expect([...list(grant.Action)].sort()).toEqual([...CONSUME_ACTIONS].sort());
       expect(grant.Resource).toEqual(arnOf(queue));
@@ -168,5 +196,15 @@ describe("pull platform queues", () => {
 
   it.each(PULL_PLATFORMS.map((p) => p.id))("%s: leaves its DLQ to operators", (id) => {
     expect(consumeGrants(platformQueues(json, id).dlq)).toEqual([]);
+  });
+});
+
+describe("stack outputs", () => {
+  it.each(PLATFORMS.map((p) => p.id))("%s: names its queue, urgent queue and DLQ for operators", (id) => {
+    const name = id.replace(/[^A-Za-z0-9]/g, "");
+    const { queue, urgent, dlq } = platformQueues(json, id);
+    expect(json.Outputs[`Queue${name}`].Value).toEqual({ Ref: queue });
+    expect(json.Outputs[`UrgentQueue${name}`].Value).toEqual({ Ref: urgent });
+    expect(json.Outputs[`DeadLetterQueue${name}`].Value).toEqual({ Ref: dlq });
   });
 });

@@ -1,9 +1,15 @@
 /**
- * Routing is data: one rule per enabled platform on `detail.platform`, a triage rule for everything else,
- * targets with retries and a dead-letter queue, an archive, and a bus only the publisher may speak for.
+ * Routing is data: two rules per enabled platform on `detail.platform` (urgent notices to its urgent queue,
+ * the rest to its queue), a triage rule for everything else, targets with retries and a dead-letter queue,
+ * an archive, and a bus only the publisher may speak for.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { PLATFORMS } from "../../infra/platforms";
+import { compileEventPattern } from "../../local/eventbridge/event-pattern";
+import { ISSUE_NATURES, SAFETY_NATURES } from "../../shared/complaint/submission";
+import { EVENT_SOURCE, ROUTED_DETAIL_TYPES } from "../../shared/events/contract";
+import { noticeFor } from "../../shared/events/notice";
+import { complaintRecord, validSubmission } from "../helpers/fixtures";
 import {
   arnOf,
   busId,
@@ -36,43 +42,76 @@ beforeAll(() => {
   rules = resourcesOfType(json, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
 });
 
-const ruleFor = (platformId: string): Cfn =>
+const ruleFor = (platformId: string, urgent: boolean): [string, Cfn] =>
   onlyOne(
     rules.filter(
       ([, r]) =>
-        JSON.stringify(r.Properties.EventPattern.detail) === JSON.stringify({ platform: [platformId] }),
+        JSON.stringify(r.Properties.EventPattern.detail) ===
+        JSON.stringify({ platform: [platformId], urgent: [urgent] }),
     ),
-    `rule for ${platformId}`,
-  )[1];
+    `${urgent ? "urgent " : ""}rule for ${platformId}`,
+  );
+
+const URGENCIES = ENABLED_IDS.flatMap((id) => [
+  [id, "urgent", true] as const,
+  [id, "normal", false] as const,
+]);
 
 describe("platform rules", () => {
-  it("has one rule per enabled platform plus triage and escalations, all on the hub bus", () => {
+  it("has two rules per enabled platform plus triage and escalations, all on the hub bus", () => {
     expect(ENABLED_IDS).toHaveLength(18);
-    expect(rules).toHaveLength(ENABLED_IDS.length + 2);
+    expect(rules).toHaveLength(2 * ENABLED_IDS.length + 2);
     for (const [id, rule] of rules) expect(rule.Properties.EventBusName, id).toEqual({ Ref: bus });
   });
 
-  it.each(ENABLED_IDS)("routes %s's submitted and re-routed complaints to its queue", (id) => {
-    const rule = ruleFor(id);
-    expect(rule.Properties.State).toBe("ENABLED");
-    expect(rule.Properties.EventPattern).toStrictEqual({
-      source: ["complaint-hub"],
-      "detail-type": ["Complaint Submitted", "Complaint Rerouted"],
-      detail: { platform: [id] },
-    });
-    const target = onlyOne<Cfn>(rule.Properties.Targets, `target of ${id}'s rule`);
-    expect(target.Arn).toEqual(arnOf(platformQueues(json, id).queue));
-    expect(target.InputPath).toBe("$.detail");
-    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
-    expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(3600);
-    expect(target.DeadLetterConfig).toEqual({ Arn: arnOf(routingDlq) });
+  it.each(URGENCIES)(
+    "routes %s's %s submitted and re-routed complaints to its own queue",
+    (id, _, urgent) => {
+      const [, rule] = ruleFor(id, urgent);
+      expect(rule.Properties.State).toBe("ENABLED");
+      expect(rule.Properties.Name).toBe(`complaint-hub-dev-route-${id}${urgent ? "-urgent" : ""}`);
+      expect(rule.Properties.EventPattern).toStrictEqual({
+        source: ["complaint-hub"],
+        "detail-type": ["Complaint Submitted", "Complaint Rerouted"],
+        detail: { platform: [id], urgent: [urgent] },
+      });
+      const target = onlyOne<Cfn>(rule.Properties.Targets, `target of ${id}'s rule`);
+      const queues = platformQueues(json, id);
+      expect(target.Arn).toEqual(arnOf(urgent ? queues.urgent : queues.queue));
+      expect(target.InputPath).toBe("$.detail");
+      expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+      expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(3600);
+      expect(target.DeadLetterConfig).toEqual({ Arn: arnOf(routingDlq) });
+    },
+  );
+
+  it.each(ENABLED_IDS)("gives %s's two rules the same target settings", (id) => {
+    const settings = (urgent: boolean) => {
+      const { Arn, Id, ...rest } = onlyOne<Cfn>(ruleFor(id, urgent)[1].Properties.Targets, "target");
+      return rest;
+    };
+    expect(settings(true)).toEqual(settings(false));
   });
 
-  it.each(ENABLED_IDS)("lets EventBridge, from this account only, put on %s's queue", (id) => {
-    const sends = grantsOf(queuePolicyStatements(json, platformQueues(json, id).queue), "sqs:SendMessage");
-    expect(sends.map((s) => s.Principal)).toEqual([{ Service: "events.amazonaws.com" }]);
-    expect(sends[0]?.Condition).toEqual({ StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } } });
-  });
+  it.each(ENABLED_IDS)(
+    "creates %s's urgent rule before its normal rule stops taking urgent notices",
+    (id) => {
+      const [urgentRule] = ruleFor(id, true);
+      expect(list(ruleFor(id, false)[1].DependsOn)).toContain(urgentRule);
+    },
+  );
+
+  it.each(ENABLED_IDS.flatMap((id) => [id, `${id}-urgent`] as const))(
+    "lets EventBridge, from this account only, put on complaint-hub-dev-%s",
+    (name) => {
+      const queue = queueIdByName(json, `complaint-hub-dev-${name}`);
+      const sends = grantsOf(queuePolicyStatements(json, queue), "sqs:SendMessage");
+      expect(sends.map((s) => s.Principal)).toEqual([{ Service: "events.amazonaws.com" }]);
+      expect(sends[0]?.Condition).toEqual({
+        StringEquals: { "aws:SourceAccount": { Ref: "AWS::AccountId" } },
+      });
+    },
+  );
 
   it("lets EventBridge encrypt for the queues it targets", () => {
     const statements = json.Resources[keyId(json)].Properties.KeyPolicy.Statement as Cfn[];
@@ -90,6 +129,43 @@ describe("platform rules", () => {
       .map((s) => s.Condition?.ArnEquals?.["aws:SourceArn"])
       .map((arn) => arn?.["Fn::GetAtt"]?.[0]);
     expect(sourceRules.sort()).toEqual(rules.map(([id]) => id).sort());
+  });
+});
+
+describe("every notice matches exactly one rule", () => {
+  /** The bus event the publisher puts for a complaint: its ComplaintNotice as the detail. */
+  const eventFor = (platform: string, nature: (typeof ISSUE_NATURES)[number], detailType: string) => ({
+    version: "0",
+    id: "00000000-0000-0000-0000-000000000000",
+    source: EVENT_SOURCE,
+    "detail-type": detailType,
+    account: "111111111111",
+    time: "2026-03-02T02:00:00Z",
+    region: "cn-north-1",
+    resources: [],
+    detail: noticeFor(
+      complaintRecord({
+        submission: validSubmission({ platform, category: { nature, domain: "food" } }),
+      }),
+    ),
+  });
+
+  it.each(ENABLED_IDS)("%s: urgent ones to its urgent queue, every other to its queue", (id) => {
+    const compiled = rules.map(
+      ([ruleId, r]) => [ruleId, compileEventPattern(r.Properties.EventPattern)] as const,
+    );
+    const queues = platformQueues(json, id);
+    for (const nature of ISSUE_NATURES) {
+      for (const detailType of ROUTED_DETAIL_TYPES) {
+        const event = eventFor(id, nature, detailType);
+        expect(event.detail.urgent).toBe(SAFETY_NATURES.has(nature));
+        const matching = compiled.filter(([, pattern]) => pattern.matches(event)).map(([ruleId]) => ruleId);
+        const [expected] = ruleFor(id, event.detail.urgent);
+        expect(matching, `${nature} ${detailType}`).toEqual([expected]);
+        const target = onlyOne<Cfn>(json.Resources[expected].Properties.Targets, "target");
+        expect(target.Arn).toEqual(arnOf(event.detail.urgent ? queues.urgent : queues.queue));
+      }
+    }
   });
 });
 

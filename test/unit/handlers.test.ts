@@ -38,6 +38,7 @@ const ENV = {
   RETRY_MAX_DELAY_SECONDS: "2",
   RETRY_MAX_ATTEMPTS: "3",
   QUEUE_URL: "https://sqs.cn-north-1.amazonaws.com.cn/111111111111/complaint-hub-test-suning",
+  URGENT_QUEUE_URL: "https://sqs.cn-north-1.amazonaws.com.cn/111111111111/complaint-hub-test-suning-urgent",
   DEAD_LETTER_QUEUE_URL: "https://sqs.cn-north-1.amazonaws.com.cn/111111111111/complaint-hub-test-suning-dlq",
   WEBHOOK_SECRET_ID: "complaint-hub/test/webhook/suning",
   POWERTOOLS_SERVICE_NAME: "complaint-hub-test",
@@ -452,11 +453,15 @@ describe("deliver-notice handler", () => {
     return queued;
   }
 
+  /** A message as the event source hands it over from one of the function's two queues. */
+  const fromQueue = (queue: "" | "-urgent", r: ComplaintRecord, i: number) => ({
+    ...sqsRecord(JSON.stringify(noticeFor(r)), { messageId: `m-${i}`, receiptHandle: `rh-${i}` }),
+    eventSourceARN: `arn:aws-cn:sqs:cn-north-1:111111111111:complaint-hub-test-suning${queue}`,
+  });
+
   it("settles each message on its own: delivered, retried later, parked", async () => {
     const [ok, busy, gone] = [queuedRecord(101), queuedRecord(102), queuedRecord(103)];
-    const messages = [ok, busy, gone].map((r, i) =>
-      sqsRecord(JSON.stringify(noticeFor(r)), { messageId: `m-${i}`, receiptHandle: `rh-${i}` }),
-    );
+    const messages = [ok, busy, gone].map((r, i) => fromQueue("", r, i));
     sqs.on(ChangeMessageVisibilityCommand).resolves({});
     sqs.on(SendMessageCommand).resolves({ MessageId: "parked-1" });
 
@@ -514,6 +519,46 @@ describe("deliver-notice handler", () => {
         [gone.complaintId, "parked"],
       ].sort(),
     );
+  });
+
+  it("backs off an urgent message in the urgent queue and parks it in the shared DLQ", async () => {
+    const [busy, gone] = [queuedRecord(201), queuedRecord(202)];
+    const messages = [fromQueue("-urgent", busy, 0), fromQueue("-urgent", gone, 1)];
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    sqs.on(SendMessageCommand).resolves({ MessageId: "parked-2" });
+    const fetchSpy = vi.spyOn(globalThis, "fetch").mockImplementation(async (_input, init) => {
+      const { complaintId } = JSON.parse(String(init?.body)) as { complaintId: string };
+      return complaintId === busy.complaintId
+        ? new Response("busy", { status: 503, headers: { "retry-after": "30" } })
+        : new Response("gone", { status: 410 });
+    });
+    try {
+      const result = await deliver({ Records: messages }, context);
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-0" }] });
+    } finally {
+      fetchSpy.mockRestore();
+    }
+    const visibility = sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input);
+    expect(visibility).toEqual([
+      { QueueUrl: ENV.URGENT_QUEUE_URL, ReceiptHandle: "rh-0", VisibilityTimeout: 30 },
+    ]);
+    const parked = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
+    expect(parked.map((p) => p.QueueUrl)).toEqual([ENV.DEAD_LETTER_QUEUE_URL]);
+  });
+
+  it("refuses a message from a queue it was not given, before posting anything", async () => {
+    const stray = {
+      ...fromQueue("", queuedRecord(301), 0),
+      eventSourceARN: "arn:aws-cn:sqs:cn-north-1:111111111111:complaint-hub-test-vip",
+    };
+    const fetchSpy = vi.spyOn(globalThis, "fetch");
+    try {
+      const result = await deliver({ Records: [stray] }, context);
+      expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: "m-0" }] });
+      expect(fetchSpy).not.toHaveBeenCalled();
+    } finally {
+      fetchSpy.mockRestore();
+    }
   });
 });
 
