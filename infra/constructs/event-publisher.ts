@@ -2,12 +2,11 @@ import { Duration, Stack } from "aws-cdk-lib";
 import type { IEventBus } from "aws-cdk-lib/aws-events";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import { FilterCriteria, FilterRule, StartingPosition } from "aws-cdk-lib/aws-lambda";
-import { DynamoEventSource, SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
+import { SqsDlq } from "aws-cdk-lib/aws-lambda-event-sources";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { COMPLAINT_SK } from "../../shared/complaint/record";
 import type { StageConfig } from "../stages";
+import { complaintStreamSource } from "./complaint-stream-source";
 import type { ComplaintTable } from "./complaint-table";
 import { HubFunction } from "./hub-function";
 import { parkingQueue } from "./parking-queue";
@@ -53,21 +52,6 @@ export class EventPublisher extends Construct {
         conditions: { StringEquals: { "kms:ViaService": `events.${Stack.of(this).region}.amazonaws.com` } },
       }),
     );
-    this.function.addEventSource(
-      new DynamoEventSource(table.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
-        bisectBatchOnError: true,
-        retryAttempts: stage.publish.retryAttempts,
-        maxRecordAge: Duration.hours(stage.publish.maxRecordAgeHours),
-        reportBatchItemFailures: true,
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(this.failureQueue),
-        // Only complaint items change the lifecycle; attempt items stay off the bus.
-        filters: [
-          FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.isEqual(COMPLAINT_SK) } } } }),
-        ],
-      }),
-    );
+    this.function.addEventSource(complaintStreamSource(table, stage, new SqsDlq(this.failureQueue)));
   }
 }

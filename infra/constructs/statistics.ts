@@ -2,20 +2,12 @@ import { Duration, Stack } from "aws-cdk-lib";
 import { LambdaIntegration, type RestApi } from "aws-cdk-lib/aws-apigateway";
 import { PolicyStatement } from "aws-cdk-lib/aws-iam";
 import type { IKey } from "aws-cdk-lib/aws-kms";
-import {
-  type DlqDestinationConfig,
-  FilterCriteria,
-  FilterRule,
-  type IEventSourceDlq,
-  type IFunction,
-  StartingPosition,
-} from "aws-cdk-lib/aws-lambda";
-import { DynamoEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
+import type { DlqDestinationConfig, IEventSourceDlq, IFunction } from "aws-cdk-lib/aws-lambda";
 import type { Queue } from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
-import { COMPLAINT_SK } from "../../shared/complaint/record";
 import { STATS_PK, statsMarkPk } from "../../shared/stats/counters";
 import type { StageConfig } from "../stages";
+import { complaintStreamSource } from "./complaint-stream-source";
 import type { ComplaintTable } from "./complaint-table";
 import { HubFunction } from "./hub-function";
 import { parkingQueue } from "./parking-queue";
@@ -63,20 +55,7 @@ export class Statistics extends Construct {
     table.grantItems(this.updateFunction, ["PutItem"], { indexes: [], leadingKeys: [statsMarkPk("*")] });
     table.grantItems(this.updateFunction, ["UpdateItem"], { indexes: [], leadingKeys: [STATS_PK] });
     this.updateFunction.addEventSource(
-      new DynamoEventSource(table.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: 25,
-        bisectBatchOnError: true,
-        retryAttempts: stage.publish.retryAttempts,
-        maxRecordAge: Duration.hours(stage.publish.maxRecordAgeHours),
-        reportBatchItemFailures: true,
-        parallelizationFactor: 1,
-        onFailure: new OnFailureQueue(this.failureQueue, encryptionKey),
-        // Only complaint items carry facts; the counters' and markers' own writes never come back here.
-        filters: [
-          FilterCriteria.filter({ dynamodb: { Keys: { sk: { S: FilterRule.isEqual(COMPLAINT_SK) } } } }),
-        ],
-      }),
+      complaintStreamSource(table, stage, new OnFailureQueue(this.failureQueue, encryptionKey)),
     );
 
     this.readFunction = new HubFunction(this, "Read", {
