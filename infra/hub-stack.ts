@@ -12,6 +12,7 @@ import { Operations } from "./constructs/operations";
 import { parkingQueue } from "./constructs/parking-queue";
 import { PlatformApi } from "./constructs/platform-api";
 import { PlatformChannel } from "./constructs/platform-channel";
+import { ReplayPreview } from "./constructs/replay-preview";
 import { Statistics } from "./constructs/statistics";
 import { TriageChannel } from "./constructs/triage-channel";
 import { resolveDeploymentData } from "./deployment-data";
@@ -121,7 +122,13 @@ export class HubStack extends Stack {
       apiName: api.api.restApiName,
     });
 
-    this.outputs({ api, table, events, triage, operations, routingDeadLetterQueue });
+    const replayPreview = new ReplayPreview(this, "ReplayPreview", {
+      stage,
+      bus: events.bus,
+      encryptionKey: key,
+    });
+
+    this.outputs({ api, table, events, triage, operations, routingDeadLetterQueue, replayPreview });
   }
 
   /** Stack outputs an operator (and the ops CLI) reads: endpoints, names and every queue URL. */
@@ -132,6 +139,7 @@ export class HubStack extends Stack {
     triage: TriageChannel;
     operations: Operations;
     routingDeadLetterQueue: Queue;
+    replayPreview: ReplayPreview;
   }): void {
     new CfnOutput(this, "ApiUrl", { value: parts.api.api.url });
     new CfnOutput(this, "TableName", { value: parts.table.table.tableName });
@@ -140,6 +148,8 @@ export class HubStack extends Stack {
     new CfnOutput(this, "AlarmTopicArn", { value: parts.operations.topic.topicArn });
     new CfnOutput(this, "TriageQueueUrl", { value: parts.triage.queue.queue.queueUrl });
     new CfnOutput(this, "RoutingDeadLetterQueueUrl", { value: parts.routingDeadLetterQueue.queueUrl });
+    new CfnOutput(this, "ReplayPreviewQueueUrl", { value: parts.replayPreview.queue.queueUrl });
+    new CfnOutput(this, "ReplayPreviewRuleName", { value: parts.replayPreview.rule.ruleName });
     for (const [id, channel] of this.channels) {
       const name = id.replace(/[^A-Za-z0-9]/g, "");
       new CfnOutput(this, `Queue${name}`, {

@@ -7,6 +7,7 @@ import type { IConstruct } from "constructs";
 import { DeadlineChase } from "./constructs/deadline-chase";
 import { EventPublisher } from "./constructs/event-publisher";
 import { HubFunction } from "./constructs/hub-function";
+import { ReplayPreview } from "./constructs/replay-preview";
 
 /**
  * Every cdk-nag finding the hub acknowledges, with the reason. Anything not listed here fails `cdk synth`
@@ -71,6 +72,13 @@ function acknowledgeFor(node: IConstruct): void {
       "AwsSolutions::AwsSolutions-SQS3",
       "This queue is itself a dead-letter queue (an EventBridge target DLQ or a stream on-failure destination).",
     );
+  }
+  if (node instanceof ReplayPreview) {
+    const reason =
+      "The replay preview only counts a dry run's events for the operator who asked: an event lost or left over changes a count shown once, never a complaint; its messages expire within the hour.";
+    acknowledge(node.queue, "AwsSolutions::AwsSolutions-SQS3", reason);
+    acknowledge(node.queue, "Serverless::Serverless-SQSRedrivePolicy", reason);
+    acknowledge(node.rule, "Serverless::Serverless-EventBusDLQ", reason);
   }
   if (node instanceof CfnSecret) {
     acknowledge(

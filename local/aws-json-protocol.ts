@@ -10,7 +10,7 @@ export interface JsonProtocolResponse {
 export interface JsonProtocolService {
   /** e.g. "AWSEvents." or "secretsmanager." */
   targetPrefix: string;
-  handle: (action: string, input: unknown) => Promise<JsonProtocolResponse>;
+  handle: (action: string, input: unknown, req: IncomingMessage) => Promise<JsonProtocolResponse>;
   /** The service's own error answers for a request it cannot read. */
   unknownOperation: () => JsonProtocolResponse;
   malformedBody: () => JsonProtocolResponse;
@@ -31,7 +31,7 @@ export function jsonProtocolHandler(service: JsonProtocolService) {
       response =
         input === undefined
           ? service.malformedBody()
-          : await service.handle(target.slice(service.targetPrefix.length), input);
+          : await service.handle(target.slice(service.targetPrefix.length), input, req);
     }
     if (res.destroyed) return;
     const payload = JSON.stringify(response.body);

@@ -1,8 +1,9 @@
 /**
  * `npm start`: synthesizes the CDK app (or reuses an up-to-date assembly) and runs it on this machine.
  *   npm start -- [--reset] [--stage dev] [--state-dir .hub] [--api-port 3000] [--aws-port 4566]
- *                [--sandbox-port 4010] [--no-pull-clients] [--verbose]
- * Ports and the state folder can also be set with HUB_API_PORT, HUB_AWS_PORT, HUB_SANDBOX_PORT, HUB_STATE_DIR.
+ *                [--sandbox-port 4010] [--no-pull-clients] [--verbose] [--assembly-dir <dir>]
+ * Ports and the state folder can also be set with HUB_API_PORT, HUB_AWS_PORT, HUB_SANDBOX_PORT, HUB_STATE_DIR;
+ * `--assembly-dir` (HUB_ASSEMBLY_DIR) keeps the synthesized assembly elsewhere than the state folder.
  */
 import { parseArgs } from "node:util";
 import { LocalCloud } from "./local-cloud";
@@ -12,6 +13,7 @@ const { values } = parseArgs({
     reset: { type: "boolean", default: false },
     stage: { type: "string", default: process.env.HUB_STAGE ?? "dev" },
     "state-dir": { type: "string", default: process.env.HUB_STATE_DIR ?? ".hub" },
+    "assembly-dir": { type: "string", default: process.env.HUB_ASSEMBLY_DIR },
     "api-port": { type: "string", default: process.env.HUB_API_PORT ?? "3000" },
     "aws-port": { type: "string", default: process.env.HUB_AWS_PORT ?? "4566" },
     "sandbox-port": { type: "string", default: process.env.HUB_SANDBOX_PORT ?? "4010" },
@@ -23,7 +25,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    "npm start -- [--reset] [--stage dev] [--state-dir .hub] [--api-port 3000] [--aws-port 4566] [--sandbox-port 4010] [--no-pull-clients] [--verbose]",
+    "npm start -- [--reset] [--stage dev] [--state-dir .hub] [--api-port 3000] [--aws-port 4566] [--sandbox-port 4010] [--no-pull-clients] [--verbose] [--assembly-dir <dir>]",
   );
   process.exit(0);
 }
@@ -42,6 +44,7 @@ try {
   const cloud = await LocalCloud.start({
     projectRoot: process.cwd(),
     stateDir: values["state-dir"],
+    ...(values["assembly-dir"] ? { assemblyDir: values["assembly-dir"] } : {}),
     stage: values.stage,
     reset: values.reset,
     apiPort: port(values["api-port"], "--api-port"),

@@ -1,16 +1,24 @@
+import { rmSync } from "node:fs";
 import type { Server } from "node:http";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { findPlatform, isPull, isPush, PLATFORMS } from "../infra/platforms";
-import { createLocalRestApi } from "./apigateway/local-rest-api";
+import { createLocalRestApi, type LocalRestApi } from "./apigateway/local-rest-api";
 import { loadStack } from "./assembly/cloud-assembly";
 import { synthesizeIfStale } from "./assembly/synthesize";
 import { createAwsEndpoint, type ServiceRoute } from "./aws-endpoint";
 import { LocalClock } from "./clock";
+import {
+  CLOUDWATCH_TARGET_PREFIX,
+  createCloudWatchHttpHandler,
+  LocalCloudWatch,
+} from "./cloudwatch/local-cloudwatch";
 import { LocalDynamoDb } from "./dynamodb/local-dynamodb";
+import { writeEndpointsFile } from "./endpoints-file";
 import { createEventBridgeHttpHandler } from "./eventbridge/eventbridge-json-protocol";
 import { LocalEventBridge } from "./eventbridge/local-event-bridge";
-import { LocalFunction } from "./lambda/local-function";
+import { LocalFaults } from "./faults";
+import { FUNCTION_ACCESS_KEY_ID, LocalFunction } from "./lambda/local-function";
 import { SqsEventSource } from "./lambda/sqs-event-source";
 import { StreamEventSource } from "./lambda/stream-event-source";
 import { closeServer, listen } from "./net";
@@ -72,6 +80,10 @@ export class LocalCloud {
     readonly awsEndpoint: string,
     readonly sandbox: SandboxPlatforms,
     readonly pullClients: PullPlatformClient[],
+    /** Test-only fault injection (local/faults.ts); nothing is injected unless a test asks. */
+    readonly faults: LocalFaults,
+    /** The REST API stage as served locally (tests may replace its throttling: setStageThrottling). */
+    readonly api: LocalRestApi,
   ) {}
 
   get region(): string {
@@ -110,6 +122,10 @@ export class LocalCloud {
       const model = buildStackModel(stack, { accountId: ACCOUNT_ID, partition: "aws", awsEndpoint });
       const { region } = model.identity;
       const dataDir = folder.dataDir;
+      const faults = new LocalFaults({
+        functions: () => model.functions,
+        hubAccessKeyId: FUNCTION_ACCESS_KEY_ID,
+      });
 
       const sqs = await SqsEngine.open({
         stateDir: dataDir,
@@ -118,7 +134,7 @@ export class LocalCloud {
         accountId: ACCOUNT_ID,
       });
       stoppers.unshift(() => sqs.close());
-      const dynamodb = await LocalDynamoDb.open({ stateDir: dataDir, region, accountId: ACCOUNT_ID });
+      const dynamodb = await LocalDynamoDb.open({ stateDir: dataDir, region, accountId: ACCOUNT_ID, faults });
       stoppers.unshift(() => dynamodb.close());
       const secrets = new LocalSecretsManager({ stateDir: dataDir, region, accountId: ACCOUNT_ID });
       const functions = new Map<string, LocalFunction>();
@@ -134,6 +150,7 @@ export class LocalCloud {
         accountId: ACCOUNT_ID,
         sqs,
         clock: { now: clockNow },
+        faults,
         invokeLambda: async (arn, event) => {
           await invokeByArn(arn).invoke(event);
         },
@@ -145,6 +162,12 @@ export class LocalCloud {
         { targetPrefix: "AmazonSQS.", handle: createSqsHttpHandler(sqs) },
         { targetPrefix: "AWSEvents.", handle: createEventBridgeHttpHandler(events) },
         { targetPrefix: "secretsmanager.", handle: (req, res, body) => secrets.handleHttp(req, res, body) },
+        {
+          targetPrefix: CLOUDWATCH_TARGET_PREFIX,
+          handle: createCloudWatchHttpHandler(
+            new LocalCloudWatch({ sqs, logDir: join(dataDir, "logs"), now: clockNow }),
+          ),
+        },
       );
 
       await provision(model, { sqs, dynamodb, events, secrets }).catch((error: Error) => {
@@ -158,11 +181,14 @@ export class LocalCloud {
           awsEndpoint,
           logDir,
           clockOffset: clock.sharedOffset,
+          faults,
           ...(options.echoFunctionLogs ? { echo: (name, line) => console.log(`[${name}] ${line}`) } : {}),
         });
         functions.set(spec.name, fn);
         stoppers.unshift(() => fn.close());
       }
+      // What the bus had accepted and not delivered when the cloud last stopped (or was killed) goes out now.
+      await events.resumePendingDeliveries();
 
       const sandbox = await createSandboxPlatforms({
         platforms: PLATFORMS.filter((p) => p.enabled && isPush(p)),
@@ -241,8 +267,22 @@ export class LocalCloud {
         awsEndpoint,
         sandbox,
         pullClients,
+        faults,
+        api,
       );
       for (const [name, fn] of functions) cloud.functions.set(name, fn);
+      // Where tools (the ops CLI) find this running cloud: its endpoints and the stack outputs.
+      const endpointsFile = writeEndpointsFile(dataDir, {
+        stage: options.stage,
+        pid: process.pid,
+        awsEndpoint,
+        apiUrl: cloud.apiUrl,
+        sandboxUrl: cloud.sandboxUrl,
+        region,
+        accountId: ACCOUNT_ID,
+        outputs: { ...model.outputs },
+      });
+      stoppers.unshift(async () => rmSync(endpointsFile, { force: true }));
       cloud.stoppers.push(...stoppers);
       return cloud;
     } catch (error) {

@@ -112,6 +112,7 @@ export class LocalRestApi {
   readonly stage: StageModel | undefined;
   private readonly validation: RequestValidation;
   private readonly buckets = new Map<string, TokenBucket>();
+  private throttleOverride: { rateLimit: number; burstLimit: number } | undefined;
   private readonly accountBucket: TokenBucket;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -319,11 +320,24 @@ export class LocalRestApi {
     }
   }
 
+  /**
+   * Test-only: every method throttled at these limits instead of the template's stage settings (e.g. the prod
+   * stage's 20 rps, burst 40, for an overload run on the test stage); undefined goes back to the template's.
+   * Buckets start full again.
+   */
+  setStageThrottling(limits: { rateLimit: number; burstLimit: number } | undefined): void {
+    if (limits && !(limits.rateLimit > 0 && limits.burstLimit >= 1))
+      throw new Error("rateLimit must be more than 0 and burstLimit at least 1");
+    this.throttleOverride = limits ? { ...limits } : undefined;
+    this.buckets.clear();
+  }
+
   private bucketFor(route: RouteMatch): TokenBucket {
     const key = `${route.method.httpMethod} ${route.resource.path}`;
     let bucket = this.buckets.get(key);
     if (!bucket) {
-      const limits = throttlingFor(this.stage, route.resource.path, route.method.httpMethod);
+      const limits =
+        this.throttleOverride ?? throttlingFor(this.stage, route.resource.path, route.method.httpMethod);
       bucket = new TokenBucket(
         limits.rateLimit ?? ACCOUNT_THROTTLE.rateLimit,
         limits.burstLimit ?? ACCOUNT_THROTTLE.burstLimit,

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
+import { callerOf, dynamoDbFaultAnswer, isRaceable, type LocalFaults } from "../faults";
 import type { StreamRecordSource } from "../lambda/stream-event-source";
 import type { TableModel } from "../template/stack-model";
 import {
@@ -35,6 +36,7 @@ import {
   parseTransactGet,
   parseTransactWrite,
 } from "./transactions";
+import { WriteIntents, type WriteIntentTouch } from "./write-intents";
 
 export { DynamoDbServiceError, LocalDynamoDbStateError } from "./dynalite-engine";
 export type { StreamPosition, StreamReader } from "./stream-log";
@@ -51,6 +53,8 @@ export interface LocalDynamoDbOptions {
   partition?: string;
   /** Milliseconds since the epoch; stream record times and the 24-hour retention use it. */
   now?: () => number;
+  /** Test-only fault injection (local/faults.ts), consulted for requests that arrive over HTTP. */
+  faults?: LocalFaults;
 }
 
 type AttributeDefinition = { AttributeName: string; AttributeType: string };
@@ -120,6 +124,8 @@ export class LocalDynamoDb {
   private readonly timeToLive = new Map<string, string>();
   private readonly tableCache = new Map<string, TableDescription>();
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Writes in progress on stream-enabled tables (./write-intents.ts): a crash mid-write loses no record. */
+  private intents: WriteIntents | undefined;
   private readonly now: () => number;
   private readonly partition: string;
   private closed = false;
@@ -156,8 +162,13 @@ export class LocalDynamoDb {
     try {
       db.loadStreams();
       db.loadTimeToLive();
+      const { intents, unfinished } = WriteIntents.open(directory);
+      db.intents = intents;
+      await db.settleUnfinishedWrites(unfinished);
+      intents.settled();
     } catch (error) {
       db.closeStreams();
+      db.intents?.close();
       await engine.close().catch(() => undefined);
       throw error;
     }
@@ -186,7 +197,16 @@ export class LocalDynamoDb {
       if (input === undefined) {
         throw new DynamoDbServiceError(400, { __type: "com.amazon.coral.service#SerializationException" });
       }
-      payload = await this.request(target.slice(DYNAMODB_TARGET_PREFIX.length), input);
+      const operation = target.slice(DYNAMODB_TARGET_PREFIX.length);
+      const fault = this.options.faults?.requestFault(
+        "dynamodb",
+        operation,
+        (kind) => kind === "throttle" || isRaceable(operation, input),
+        callerOf(req.headers.authorization),
+      );
+      const injected = fault ? dynamoDbFaultAnswer(fault, operation, input) : undefined;
+      if (injected) throw new DynamoDbServiceError(400, injected);
+      payload = await this.request(operation, input);
     } catch (error) {
       if (error instanceof DynamoDbServiceError) {
         status = error.statusCode;
@@ -297,6 +317,7 @@ export class LocalDynamoDb {
     this.closed = true;
     await Promise.allSettled([...this.inFlight]);
     this.closeStreams();
+    this.intents?.close();
     await this.engine.close();
   }
 
@@ -424,6 +445,14 @@ export class LocalDynamoDb {
     }
     if (watched.length === 0) return write();
     const before = await this.engine.readItems(watched);
+    const intent = this.intents?.begin(
+      watched.map((w, index) => ({
+        streamArn: w.stream.streamArn,
+        tableName: w.table.TableName,
+        key: w.key,
+        before: before[index],
+      })),
+    );
     try {
       return await write();
     } finally {
@@ -432,6 +461,24 @@ export class LocalDynamoDb {
         const change = itemChange(keyAttributes(w.table.KeySchema), before[index], after[index]);
         if (change) w.stream.append(change);
       });
+      if (intent !== undefined) this.intents?.end(intent);
+    }
+  }
+
+  /**
+   * The writes a killed local cloud left between its item and its stream record: each touched item as it is now
+   * against its before-image; what changed gets its record (an unchanged item means the write never landed).
+   */
+  private async settleUnfinishedWrites(unfinished: readonly WriteIntentTouch[][]): Promise<void> {
+    for (const touches of unfinished) {
+      for (const touch of touches) {
+        const stream = this.streamsByArn.get(touch.streamArn);
+        const table = await this.activeTable(touch.tableName);
+        if (!stream || !table) continue;
+        const now = await this.engine.readItem(table, touch.key).catch(() => undefined);
+        const change = itemChange(keyAttributes(table.KeySchema), touch.before, now);
+        if (change) stream.append(change);
+      }
     }
   }
 

@@ -10,6 +10,7 @@ export type EventBridgeErrorCode =
   | "IllegalStatusException"
   | "InternalException"
   | "SerializationException"
+  | "ThrottlingException"
   | "UnknownOperationException";
 
 export class EventBridgeError extends Error {

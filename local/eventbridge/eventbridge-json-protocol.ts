@@ -3,11 +3,12 @@
  * AWSEvents.<Action>` plus a JSON body in, a JSON body or `{"__type", "message"}` error (status 400, 500 for
  * internal failures) out. Timestamps travel as epoch seconds. The actions the hub and operator tooling use:
  * PutEvents, TestEventPattern, ListRules, DescribeRule, ListTargetsByRule, ListEventBuses, DescribeEventBus,
- * ListArchives, DescribeArchive, StartReplay, DescribeReplay. Rules, buses and archives come from the
+ * ListArchives, DescribeArchive, StartReplay, DescribeReplay, ListReplays, CancelReplay. Rules, buses and archives come from the
  * template, so the write actions (PutRule, PutTargets, ...) answer UnknownOperationException.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { jsonProtocolHandler } from "../aws-json-protocol";
+import { callerOf } from "../faults";
 import { InvalidEventPatternError } from "./event-pattern.js";
 import { EventBridgeError, notFound, validationError } from "./eventbridge-errors.js";
 import type {
@@ -34,13 +35,18 @@ export type EventBridgeHttpHandler = (
 ) => Promise<void>;
 
 type Input = Record<string, unknown>;
-type ActionHandler = (bridge: LocalEventBridge, input: Input) => unknown;
+/** Who sent the request (the access key id it was signed with), when known. */
+export interface RequestContext {
+  caller?: string;
+}
+type ActionHandler = (bridge: LocalEventBridge, input: Input, context: RequestContext) => unknown;
 
 /** Handles one request (action without the "AWSEvents." prefix, parsed body). Never throws. */
 export async function handleEventBridgeRequest(
   bridge: LocalEventBridge,
   action: string,
   body: unknown,
+  context: RequestContext = {},
 ): Promise<EventBridgeResponse> {
   try {
     const handler = Object.hasOwn(ACTIONS, action) ? ACTIONS[action] : undefined;
@@ -53,7 +59,7 @@ export async function handleEventBridgeRequest(
     if (typeof body !== "object" || body === null || Array.isArray(body)) {
       throw new EventBridgeError("SerializationException", "The request body must be a JSON object.");
     }
-    const result = await handler(bridge, body as Input);
+    const result = await handler(bridge, body as Input, context);
     return { status: 200, headers: { "content-type": EVENTBRIDGE_JSON_CONTENT_TYPE }, body: result ?? {} };
   } catch (error) {
     return eventBridgeErrorResponse(error);
@@ -89,7 +95,8 @@ export function eventBridgeErrorResponse(error: unknown): EventBridgeResponse {
 export function createEventBridgeHttpHandler(bridge: LocalEventBridge): EventBridgeHttpHandler {
   return jsonProtocolHandler({
     targetPrefix: EVENTBRIDGE_TARGET_PREFIX,
-    handle: (action, input) => handleEventBridgeRequest(bridge, action, input),
+    handle: (action, input, req) =>
+      handleEventBridgeRequest(bridge, action, input, { caller: callerOf(req.headers.authorization) }),
     unknownOperation: () =>
       eventBridgeErrorResponse(
         new EventBridgeError(
@@ -107,11 +114,11 @@ export function createEventBridgeHttpHandler(bridge: LocalEventBridge): EventBri
 // ---- actions ----
 
 const ACTIONS: Record<string, ActionHandler> = {
-  PutEvents(bridge, input) {
+  PutEvents(bridge, input, context) {
     const entries = required(input, "Entries", "entries");
     if (!Array.isArray(entries))
       throw new EventBridgeError("SerializationException", "Entries must be a list.");
-    return bridge.putEvents(entries as PutEventsEntry[]);
+    return bridge.putEvents(entries as PutEventsEntry[], context);
   },
 
   TestEventPattern(bridge, input) {
@@ -265,7 +272,51 @@ const ACTIONS: Record<string, ActionHandler> = {
   DescribeReplay(bridge, input) {
     return wireReplay(bridge.describeReplay(requiredString(input, "ReplayName", "replayName")));
   },
+
+  ListReplays(bridge, input) {
+    const state = optionalString(input, "State");
+    if (state !== undefined && !REPLAY_STATES.has(state)) {
+      throw validationError(
+        `1 validation error detected: Value '${state}' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [${[...REPLAY_STATES].join(", ")}]`,
+      );
+    }
+    const replays = bridge
+      .listReplays({
+        ...(optionalString(input, "NamePrefix") !== undefined
+          ? { namePrefix: optionalString(input, "NamePrefix") }
+          : {}),
+        ...(state !== undefined ? { state } : {}),
+        ...(optionalString(input, "EventSourceArn") !== undefined
+          ? { eventSourceArn: optionalString(input, "EventSourceArn") }
+          : {}),
+      })
+      .map((replay) => {
+        const {
+          ReplayArn: _arn,
+          Description: _description,
+          Destination: _destination,
+          ...summary
+        } = wireReplay(replay);
+        return summary;
+      });
+    const page = paginate(replays, input);
+    return { Replays: page.items, ...page.next };
+  },
+
+  CancelReplay(bridge, input) {
+    const replay = bridge.cancelReplay(requiredString(input, "ReplayName", "replayName"));
+    return { ReplayArn: replay.replayArn, State: replay.state };
+  },
 };
+
+const REPLAY_STATES: ReadonlySet<string> = new Set([
+  "STARTING",
+  "RUNNING",
+  "CANCELLING",
+  "COMPLETED",
+  "CANCELLED",
+  "FAILED",
+]);
 
 // ---- shapes ----
 

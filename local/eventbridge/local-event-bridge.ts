@@ -24,12 +24,14 @@
  * restores AWS's behaviour.
  */
 import { randomUUID } from "node:crypto";
+import type { LocalFaults } from "../faults.js";
 import type { Clock, MessageAttributeInput, SqsEngine } from "../sqs/sqs-engine.js";
 import { SqsError } from "../sqs/sqs-errors.js";
 import { archivesDirectory, EventArchive, eventTimeOf } from "./event-archive.js";
 import { type CompiledPattern, compileEventPattern, prepareEvent } from "./event-pattern.js";
 import { constraintViolation, EventBridgeError, notFound, validationError } from "./eventbridge-errors.js";
 import { JsonObject, type JsonValue, parseJson } from "./pattern/json.js";
+import { PendingDeliveries } from "./pending-deliveries.js";
 import { parseScheduleExpression, type ScheduleExpression } from "./schedule-expression.js";
 import { ScheduleTimer, type ScheduleTimers } from "./schedules.js";
 import {
@@ -71,6 +73,8 @@ export interface LocalEventBridgeOptions {
   fsync?: boolean;
   /** Fail PutEvents entries for unknown buses (default true; AWS accepts and drops them). */
   rejectUnknownEventBus?: boolean;
+  /** Test-only fault injection (local/faults.ts): PutEvents throttling and partial failures. */
+  faults?: LocalFaults;
 }
 
 export interface RetryPolicyDefinition {
@@ -359,6 +363,12 @@ export class LocalEventBridge {
   private readonly archiveDirectory: string;
   private readonly fsync: boolean;
   private readonly rejectUnknownEventBus: boolean;
+  private readonly faults: LocalFaults | undefined;
+  private readonly stateDir: string;
+  /** Accepted events not yet delivered to every target, on disk (opened with the first PutEvents). */
+  private pendingJournal: Promise<PendingDeliveries> | undefined;
+  /** What the journal held when it was opened: delivered again by resumePendingDeliveries(). */
+  private recovered: ReturnType<PendingDeliveries["events"]> | undefined;
   private readonly buses = new Map<string, BusRecord>();
   /** By bus name, then rule name. */
   private readonly rulesByBus = new Map<string, Map<string, RuleRecord>>();
@@ -384,6 +394,8 @@ export class LocalEventBridge {
     this.archiveDirectory = archivesDirectory(options.stateDir);
     this.fsync = options.fsync ?? true;
     this.rejectUnknownEventBus = options.rejectUnknownEventBus ?? true;
+    this.faults = options.faults;
+    this.stateDir = options.stateDir;
     this.createBus(DEFAULT_BUS);
   }
 
@@ -590,7 +602,10 @@ export class LocalEventBridge {
    * accepted or failed on its own. Accepted events are archived (on disk before this resolves) and matched
    * against the enabled rules of their bus; deliveries to targets start after it resolves.
    */
-  async putEvents(entries: readonly PutEventsEntry[]): Promise<PutEventsResult> {
+  async putEvents(
+    entries: readonly PutEventsEntry[],
+    context: { caller?: string } = {},
+  ): Promise<PutEventsResult> {
     if (!Array.isArray(entries))
       throw validationError(
         "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
@@ -609,10 +624,18 @@ export class LocalEventBridge {
     if (entries.reduce((sum, entry) => sum + entrySize(entry), 0) > PUT_EVENTS_MAX_BYTES) {
       throw validationError("Total size of the entries in the request is over the limit.");
     }
+    if (this.faults?.requestFault("events", "PutEvents", undefined, context.caller) === "throttle") {
+      this.failed += entries.length;
+      throw new EventBridgeError("ThrottlingException", "Rate exceeded");
+    }
     const now = this.clock.now();
     const results: PutEventsResultEntry[] = [];
     const accepted: { busName: string; event: BusEvent }[] = [];
     for (const entry of entries) {
+      if (this.faults?.entryFails("events", "PutEvents", context.caller)) {
+        results.push({ ErrorCode: "InternalFailure", ErrorMessage: "Internal service error (injected)" });
+        continue;
+      }
       const outcome = this.acceptEntry(entry, now);
       if ("ErrorCode" in outcome) {
         results.push(outcome);
@@ -622,7 +645,18 @@ export class LocalEventBridge {
       }
     }
     await this.archiveEvents(accepted);
-    for (const { busName, event } of accepted) this.dispatch(busName, event);
+    // On disk before the answer, as EventBridge has it durably once PutEvents says so: a local cloud killed
+    // before the deliveries end delivers them after its restart (resumePendingDeliveries).
+    const journal = await this.journal();
+    await journal.accept(
+      accepted.map(({ busName, event }) => ({
+        id: event.id,
+        busName,
+        text: event.text,
+        ingestedAt: event.ingestedAt,
+      })),
+    );
+    for (const { busName, event } of accepted) this.dispatchRecorded(journal, busName, event);
     const failedCount = results.filter((result) => "ErrorCode" in result).length;
     this.failed += failedCount;
     this.accepted += results.length - failedCount;
@@ -710,6 +744,37 @@ export class LocalEventBridge {
     return describeReplayRecord(record);
   }
 
+  /** ListReplays: every replay, by name, optionally of one state or archive (ARN) and with a name prefix. */
+  listReplays(
+    filter: { namePrefix?: string; state?: string; eventSourceArn?: string } = {},
+  ): ReplayDescription[] {
+    return [...this.replays.values()]
+      .filter((replay) => filter.namePrefix === undefined || replay.replayName.startsWith(filter.namePrefix))
+      .filter((replay) => filter.state === undefined || replay.state === filter.state)
+      .filter(
+        (replay) => filter.eventSourceArn === undefined || replay.eventSourceArn === filter.eventSourceArn,
+      )
+      .sort((a, b) => a.replayName.localeCompare(b.replayName))
+      .map((replay) => describeReplayRecord(replay));
+  }
+
+  /**
+   * CancelReplay: a STARTING or RUNNING replay becomes CANCELLING and stops before its next event (CANCELLED);
+   * events already sent stay sent. Any other state is an IllegalStatusException, as on AWS.
+   */
+  cancelReplay(name: string): ReplayDescription {
+    const record = this.replays.get(name);
+    if (!record) throw notFound(`Replay ${name} does not exist.`);
+    if (record.state !== "STARTING" && record.state !== "RUNNING") {
+      throw new EventBridgeError(
+        "IllegalStatusException",
+        `Replay ${name} is ${record.state}: it cannot be cancelled.`,
+      );
+    }
+    record.state = "CANCELLING";
+    return describeReplayRecord(record);
+  }
+
   // ---- schedules ----
 
   /**
@@ -769,6 +834,30 @@ export class LocalEventBridge {
     return rule ? ruleStatsOf(rule) : undefined;
   }
 
+  /**
+   * Delivers again, from the start, what the bus had accepted and not finished delivering when it last stopped
+   * (killed, or closed while retrying): call once at start, after the rules are in place. Returns how many.
+   */
+  async resumePendingDeliveries(): Promise<number> {
+    const journal = await this.journal();
+    const events = this.recovered ?? [];
+    this.recovered = [];
+    for (const pending of events) {
+      if (!this.buses.has(pending.busName)) {
+        journal.done(pending.id);
+        continue;
+      }
+      const event: BusEvent = {
+        id: pending.id,
+        text: pending.text,
+        tree: parseJson(pending.text),
+        ingestedAt: pending.ingestedAt,
+      };
+      this.dispatchRecorded(journal, pending.busName, event);
+    }
+    return events.length;
+  }
+
   /** Resolves once no delivery (first attempts, retries, dead-lettering) or replay is in flight. */
   async drain(): Promise<void> {
     const replaying = () => [...this.replays.values()].filter((replay) => !replay.replayEndTime);
@@ -788,6 +877,7 @@ export class LocalEventBridge {
     }
     await Promise.allSettled([...this.inFlight]);
     await Promise.all([...this.archives.values()].map(({ archive }) => archive.close()));
+    await (await this.pendingJournal)?.close();
   }
 
   // ---- internals: resources ----
@@ -1093,14 +1183,31 @@ export class LocalEventBridge {
   }
 
   /** Matches an event against the enabled rules of its bus and starts a delivery per matched target. */
-  private dispatch(busName: string, event: BusEvent, onlyRules?: ReadonlySet<string>): void {
+  private dispatch(busName: string, event: BusEvent, onlyRules?: ReadonlySet<string>): Promise<void>[] {
     const prepared = prepareEvent(event.text);
+    const deliveries: Promise<void>[] = [];
     for (const rule of this.rulesOf(busName).values()) {
       if (!rule.state.startsWith("ENABLED")) continue;
       if (onlyRules && !onlyRules.has(rule.arn)) continue;
       if (!rule.pattern?.matches(prepared)) continue;
-      this.deliverToTargets(rule, event);
+      deliveries.push(...this.deliverToTargets(rule, event));
     }
+    return deliveries;
+  }
+
+  /** dispatch() for an event in the journal: done there once every delivery has ended (unless the bus closed). */
+  private dispatchRecorded(journal: PendingDeliveries, busName: string, event: BusEvent): void {
+    void Promise.all(this.dispatch(busName, event)).then(() => {
+      if (!this.closed) journal.done(event.id);
+    });
+  }
+
+  private journal(): Promise<PendingDeliveries> {
+    this.pendingJournal ??= PendingDeliveries.open(this.stateDir, { fsync: this.fsync }).then((journal) => {
+      this.recovered = journal.events();
+      return journal;
+    });
+    return this.pendingJournal;
   }
 
   /** Starts a delivery per target (after the current turn); each promise settles when its delivery has ended. */
@@ -1265,12 +1372,13 @@ export class LocalEventBridge {
     filter?: ReadonlySet<string>,
   ): Promise<void> {
     await Promise.resolve();
-    replay.state = "RUNNING";
+    const cancelled = () => (replay.state as ReplayState) === "CANCELLING";
+    if (!cancelled()) replay.state = "RUNNING";
     try {
       const from = replay.eventStartTime.getTime();
       const to = replay.eventEndTime.getTime();
       for (const line of await record.archive.readAll()) {
-        if (this.closed) break;
+        if (this.closed || cancelled()) break;
         const time = eventTimeOf(line);
         if (time === undefined || time < from || time > to) continue;
         const text = `${line.slice(0, line.lastIndexOf("}"))},"replay-name":${JSON.stringify(replay.replayName)}}`;
@@ -1281,7 +1389,7 @@ export class LocalEventBridge {
         replay.replayedEvents++;
         replay.eventLastReplayedTime = new Date(time);
       }
-      replay.state = this.closed ? "CANCELLED" : "COMPLETED";
+      replay.state = this.closed || cancelled() ? "CANCELLED" : "COMPLETED";
     } catch (error) {
       replay.state = "FAILED";
       replay.stateReason = errorMessage(error);

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createWriteStream, mkdirSync, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
+import type { FunctionFaultSpec, LocalFaults } from "../faults";
 
 export interface FunctionSpec {
   logicalId: string;
@@ -26,6 +27,8 @@ export interface RuntimeSettings {
   echo?: (functionName: string, line: string) => void;
   /** The local cloud's clock offset (LocalClock.sharedOffset): the functions' Date reads it. */
   clockOffset?: SharedArrayBuffer;
+  /** Test-only fault injection (local/faults.ts): invocations that throw, crash or hang on demand. */
+  faults?: LocalFaults;
 }
 
 export type InvokeResult =
@@ -38,6 +41,8 @@ interface Environment {
 }
 
 const BOOTSTRAP = new URL("./worker-bootstrap.mjs", import.meta.url);
+/** The access key id every local function signs its AWS requests with (faults aim at these requests). */
+export const FUNCTION_ACCESS_KEY_ID = "local";
 
 /**
  * A Lambda function run locally: each execution environment is a worker thread with its own environment
@@ -62,14 +67,29 @@ export class LocalFunction {
   }
 
   async invoke(event: unknown): Promise<InvokeResult> {
+    const fault = this.settings.faults?.functionFault(this.spec);
+    if (fault?.kind === "throw" && (fault.phase ?? "before") === "before") {
+      this.invocations++;
+      const requestId = randomUUID();
+      this.write(`START RequestId: ${requestId} Version: $LATEST`);
+      this.write(`Injected fault: the invocation fails before the handler runs`);
+      this.write(`END RequestId: ${requestId}`);
+      return injectedFailure(fault);
+    }
     const environment = await this.acquire();
     this.invocations++;
     const requestId = randomUUID();
     const deadlineMs = Date.now() + this.spec.timeoutSeconds * 1000;
     this.write(`START RequestId: ${requestId} Version: $LATEST`);
+    if (fault) this.write(`Injected fault: ${describeFault(fault)}`);
     try {
       return await new Promise<InvokeResult>((resolve) => {
         const invocationId = requestId;
+        // crash: the environment dies while the handler works.
+        const crash =
+          fault?.kind === "crash"
+            ? setTimeout(() => void environment.worker.terminate(), fault.afterMs ?? 0)
+            : undefined;
         const timer = setTimeout(() => {
           cleanup();
           // Lambda discards an environment whose invocation timed out.
@@ -88,7 +108,18 @@ export class LocalFunction {
           ),
         ) => {
           if (message.invocationId !== invocationId) return;
+          // hang: the handler finished, but the invocation never returns before its timeout.
+          if (fault?.kind === "hang") return;
+          // crash: a handler quicker than `afterMs` loses its result all the same.
+          if (fault?.kind === "crash") {
+            void environment.worker.terminate();
+            return;
+          }
           cleanup();
+          if (fault?.kind === "throw") {
+            resolve(injectedFailure(fault));
+            return;
+          }
           resolve(
             message.ok
               ? { ok: true, payload: message.result }
@@ -106,6 +137,7 @@ export class LocalFunction {
         };
         const cleanup = () => {
           clearTimeout(timer);
+          clearTimeout(crash);
           environment.worker.off("message", onMessage);
           environment.worker.off("exit", onExit);
         };
@@ -224,6 +256,23 @@ export class LocalFunction {
   }
 }
 
+function injectedFailure(fault: FunctionFaultSpec): InvokeResult {
+  return { ok: false, errorType: "InjectedFault", errorMessage: `Injected fault: ${describeFault(fault)}` };
+}
+
+function describeFault(fault: FunctionFaultSpec): string {
+  switch (fault.kind) {
+    case "throw":
+      return fault.phase === "after"
+        ? "the handler ran, then the invocation failed"
+        : "the invocation fails before the handler runs";
+    case "crash":
+      return `the execution environment dies ${fault.afterMs ?? 0} ms into the invocation (or as it returns)`;
+    case "hang":
+      return "the invocation does not return before its timeout";
+  }
+}
+
 /** The variables Lambda itself sets in every execution environment, plus the local endpoint. */
 function lambdaEnvironment(
   spec: FunctionSpec,
@@ -234,7 +283,7 @@ function lambdaEnvironment(
     AWS_REGION: settings.region,
     AWS_DEFAULT_REGION: settings.region,
     AWS_ENDPOINT_URL: settings.awsEndpoint,
-    AWS_ACCESS_KEY_ID: "local",
+    AWS_ACCESS_KEY_ID: FUNCTION_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: "local",
     AWS_SESSION_TOKEN: "local",
     AWS_LAMBDA_FUNCTION_NAME: spec.name,

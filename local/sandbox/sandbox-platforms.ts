@@ -22,6 +22,8 @@
  *   rate-limit        429 with Retry-After        gone        410
  *   error-body        200 with the rule's field set to an error value and no case reference
  *   reject-signature  401 as if verification failed
+ *   disconnect        the connection is closed without an answer (to the hub, what a refused or reset
+ *                     connection looks like: no HTTP status at all)
  * `times` limits a mode to that many requests, after which the platform is back to "ok".
  */
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -41,6 +43,7 @@ export const SANDBOX_MODES = [
   "gone",
   "error-body",
   "reject-signature",
+  "disconnect",
 ] as const;
 export type SandboxMode = (typeof SANDBOX_MODES)[number];
 
@@ -135,6 +138,12 @@ export interface SandboxPlatforms {
   status(): PlatformStatus[];
   /** Back to "ok" with records and cases forgotten (the case counter keeps counting). */
   reset(platformId?: string): Promise<void>;
+  /**
+   * Stops listening and closes open connections: every push platform refuses connections (ECONNREFUSED)
+   * until resume(), which listens on the same port again.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 export class SandboxInputError extends Error {
@@ -376,6 +385,8 @@ export async function createSandboxPlatforms(options: SandboxPlatformsOptions): 
           status: 401,
           body: { error: "invalid signature", reason: "rejected by the sandbox's reject-signature mode" },
         });
+      case "disconnect":
+        return finish(state, res, verified, { status: 0 }, () => res.destroy());
     }
   };
 
@@ -491,6 +502,16 @@ export async function createSandboxPlatforms(options: SandboxPlatformsOptions): 
       timers.clear();
       await closeServer(server);
       await Promise.all([...states.values()].map((s) => s.writes));
+    },
+    async pause() {
+      if (!server.listening) return;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+    async resume() {
+      if (server.listening) return;
+      await listen(server, host, port, "sandbox platforms", "--sandbox-port");
     },
     setMode,
     received: (platformId) => [...stateOf(platformId).records],

@@ -322,6 +322,19 @@ export class SqsEngine {
       .sort();
   }
 
+  /**
+   * Seconds since the oldest message still in the queue was sent (CloudWatch's ApproximateAgeOfOldestMessage,
+   * served by the local CloudWatch); 0 for an empty queue.
+   */
+  oldestMessageAgeSeconds(queue: string): number {
+    const state = this.requireQueue(queue);
+    const now = this.clock.now();
+    state.dropExpired(now);
+    let oldest = now;
+    for (const message of state.messages.values()) oldest = Math.min(oldest, message.sentAt);
+    return Math.max(0, Math.floor((now - oldest) / 1000));
+  }
+
   /** Message counts by state, for tests and diagnostics. */
   queueDepth(queue: string): QueueDepth {
     return this.requireQueue(queue).depth(this.clock.now());
@@ -388,13 +401,12 @@ export class SqsEngine {
     const state = this.requireQueue(queue);
     const max =
       optionalIntegerInRange("MaxNumberOfMessages", options.max, 1, SQS_LIMITS.maxMessagesPerReceive) ?? 1;
-    const visibilityTimeout =
-      optionalIntegerInRange(
-        "VisibilityTimeout",
-        options.visibilityTimeout,
-        0,
-        SQS_LIMITS.maxVisibilityTimeoutSeconds,
-      ) ?? state.integerAttribute("VisibilityTimeout");
+    const requestedVisibility = optionalIntegerInRange(
+      "VisibilityTimeout",
+      options.visibilityTimeout,
+      0,
+      SQS_LIMITS.maxVisibilityTimeoutSeconds,
+    );
     const waitTimeSeconds =
       optionalIntegerInRange(
         "WaitTimeSeconds",
@@ -410,6 +422,8 @@ export class SqsEngine {
     const deadline = performance.now() + waitTimeSeconds * 1000;
     for (;;) {
       if (this.closed || this.queues.get(state.name) !== state) return [];
+      // The queue's visibility timeout as it is when the messages are taken: a long poll may outlast a change.
+      const visibilityTimeout = requestedVisibility ?? state.integerAttribute("VisibilityTimeout");
       const { messages, written } = this.receiveAvailable(state, max, visibilityTimeout, selection);
       if (written.length > 0) {
         await Promise.all(written);

@@ -75,6 +75,17 @@ export const SELLER_TYPES = ["self_operated", "third_party"] as const;
 /** Platform ids are slugs; non-members are accepted and go to the association's triage queue. */
 export const platformIdSchema = z.string().regex(/^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$/, "a platform id");
 
+/**
+ * Text must be carried unchanged by every store and queue on its way to the platform. SQS refuses the
+ * noncharacters U+FFFE and U+FFFF in a message body (EventBridge then cannot put the notice on the platform's
+ * queue, nor on the routing DLQ, and the complaint would never arrive): the text patterns refuse them. A lone
+ * surrogate is not Unicode text at all (it has no UTF-8 form): refused here, by the functions (JSON Schema
+ * patterns cannot say it without also refusing emoji in a regex engine that counts UTF-16 units).
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+export const wellFormed = (value: string) => !LONE_SURROGATE.test(value);
+const WELL_FORMED = "well-formed Unicode text (no lone surrogates)";
+
 export const text = (min: number, max: number) =>
   z
     .string()
@@ -82,7 +93,8 @@ export const text = (min: number, max: number) =>
     .max(max)
     // No control characters (NUL and friends) other than line breaks and tabs in free text.
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]*$/, "printable text");
+    .regex(/^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F\uFFFE\uFFFF]*$/, "printable text")
+    .refine(wellFormed, WELL_FORMED);
 
 export const singleLine = (min: number, max: number) =>
   z
@@ -90,13 +102,18 @@ export const singleLine = (min: number, max: number) =>
     .min(min)
     .max(max)
     // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
-    .regex(/^[^\u0000-\u001F\u007F]*$/, "a single line of printable text");
+    .regex(/^[^\u0000-\u001F\u007F\uFFFE\uFFFF]*$/, "a single line of printable text")
+    .refine(wellFormed, WELL_FORMED);
 
 const localDate = z.iso.date();
 
 /** A link to evidence (photos, receipts, chat logs) kept elsewhere: https only. */
 export const evidenceLinkSchema = z.strictObject({
-  url: z.url({ protocol: /^https$/ }).max(2048),
+  url: z
+    .url({ protocol: /^https$/ })
+    .max(2048)
+    .regex(/^[^\uFFFE\uFFFF]*$/, "a URL without noncharacters")
+    .refine(wellFormed, WELL_FORMED),
   description: singleLine(1, 200).optional(),
 });
 

@@ -42,6 +42,14 @@ export class OperatorRequestError extends Error {
   }
 }
 
+/** The complaint asked for does not exist. */
+export class ComplaintNotFoundError extends OperatorRequestError {
+  constructor(readonly complaintId: string) {
+    super(`No complaint ${complaintId}`);
+    this.name = "ComplaintNotFoundError";
+  }
+}
+
 interface Plan {
   steps: TransitionRequest[];
   effects?: SideEffects;
@@ -167,6 +175,17 @@ export async function addOperatorNote(
   }));
 }
 
+/**
+ * Records that an operator saw the complaint's personal data (the consumer's name and contact details, order id,
+ * evidence links): an internal entry naming the operator, in any status, closed complaints included. Call it
+ * before showing the data, so nothing is shown without the record.
+ */
+export async function recordReveal(deps: OperatorDependencies, request: OperatorRequest) {
+  return act(deps, request, (current, at) => ({
+    steps: [step(request, at, current.status, "personal_data_revealed", "internal")],
+  }));
+}
+
 function step(
   request: OperatorRequest,
   at: Date,
@@ -197,7 +216,7 @@ async function act(
     await deps.store.applySteps(current, steps, effects);
     return true;
   });
-  if (!found) throw new OperatorRequestError(`No complaint ${request.complaintId}`);
+  if (!found) throw new ComplaintNotFoundError(request.complaintId);
   const after = await deps.store.get(request.complaintId);
   if (!after) throw new Error("The complaint disappeared after a write");
   return after;

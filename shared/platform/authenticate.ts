@@ -1,6 +1,6 @@
 import { Webhook } from "standardwebhooks";
 import { REPLAY_SK, type ReplayRecord, replayPk } from "../complaint/record";
-import type { WebhookSecrets } from "../delivery/signing";
+import { activeKeys, type WebhookSecrets } from "../delivery/signing";
 import { headerValue } from "../http/headers";
 import { ProblemError } from "../http/problem";
 
@@ -15,7 +15,7 @@ const WEBHOOK_ID = /^[\x21-\x7E]{1,128}$/;
 const TIMESTAMP = /^\d{1,12}$/;
 
 export interface SignatureDependencies {
-  /** The platform's webhook secrets (current, and previous during a rotation). */
+  /** The platform's webhook secrets (current, and previous during a rotation's overlap). */
   secrets: (platformId: string) => Promise<WebhookSecrets>;
   /** Whether a platform id is an enabled platform of the registry (every one has a secret). */
   isKnownPlatform: (platformId: string) => boolean;
@@ -55,8 +55,8 @@ export async function authenticatePlatform(
     throw refused(`webhook-timestamp is more than ${TIMESTAMP_TOLERANCE_SECONDS} s from the hub's clock`);
   }
 
-  const secrets = await deps.secrets(platformId);
-  const keys = [secrets.current, secrets.previous].filter((k): k is string => Boolean(k));
+  // The previous key only while its rotation overlaps (previousExpiresAt).
+  const keys = activeKeys(await deps.secrets(platformId), deps.now());
   const signed = { "webhook-id": webhookId, "webhook-timestamp": timestamp, "webhook-signature": signature };
   if (!keys.some((key) => verifies(key, rawBody, signed))) throw refused("No valid signature");
 

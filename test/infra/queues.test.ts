@@ -95,11 +95,14 @@ describe("every queue in the stack", () => {
   it("uses the hub key, keeps 14 days and refuses plain HTTP", () => {
     const key = keyId(json);
     const queues = resourcesOfType(json, "AWS::SQS::Queue");
-    // 3 per platform, triage and its DLQ, the routing DLQ, and the publisher's and statistics' failure queues
-    expect(queues).toHaveLength(3 * PLATFORMS.length + 5);
+    // 3 per platform, triage and its DLQ, the routing DLQ, the publisher's and statistics' failure queues, and the
+    // replay preview's queue
+    expect(queues).toHaveLength(3 * PLATFORMS.length + 6);
     for (const [id, queue] of queues) {
       expect(queue.Properties.KmsMasterKeyId, id).toEqual(arnOf(key));
-      expect(queue.Properties.MessageRetentionPeriod, id).toBe(FOURTEEN_DAYS);
+      // The replay preview holds a dry run's count for a minute, never a complaint: it keeps an hour.
+      const preview = queue.Properties.QueueName === "complaint-hub-dev-replay-preview";
+      expect(queue.Properties.MessageRetentionPeriod, id).toBe(preview ? 3600 : FOURTEEN_DAYS);
       expect(deniesPlainHttp(queuePolicyStatements(json, id)), id).toBe(true);
     }
   });

@@ -39,7 +39,34 @@ beforeAll(() => {
   bus = busId(json);
   routingDlq = queueIdByName(json, "complaint-hub-dev-routing-dlq");
   // Rules on the hub bus (the chase's schedule lives on the default bus).
-  rules = resourcesOfType(json, "AWS::Events::Rule").filter(([, r]) => r.Properties.EventPattern);
+  rules = resourcesOfType(json, "AWS::Events::Rule").filter(
+    ([, r]) => r.Properties.EventPattern && r.Properties.Name !== PREVIEW_RULE,
+  );
+});
+
+const PREVIEW_RULE = "complaint-hub-dev-replay-preview";
+
+describe("the replay preview rule", () => {
+  it("takes only operators' dry runs (replay-name ops-preview-*) onto its own queue, whole events", () => {
+    const [, rule] = onlyOne(
+      resourcesOfType(json, "AWS::Events::Rule").filter(([, r]) => r.Properties.Name === PREVIEW_RULE),
+      "preview rule",
+    );
+    expect(rule.Properties.EventBusName).toEqual({ Ref: bus });
+    expect(rule.Properties.EventPattern).toEqual({
+      source: [EVENT_SOURCE],
+      "replay-name": [{ prefix: "ops-preview-" }],
+    });
+    const targets = list<Cfn>(rule.Properties.Targets);
+    expect(targets).toHaveLength(1);
+    expect(targets[0]?.Arn).toEqual(arnOf(queueIdByName(json, "complaint-hub-dev-replay-preview")));
+    expect(targets[0]?.InputPath).toBeUndefined();
+    const preview = compileEventPattern(JSON.stringify(rule.Properties.EventPattern));
+    const event = { source: EVENT_SOURCE, "detail-type": "Complaint Submitted", detail: { platform: "jd" } };
+    expect(preview.matches(JSON.stringify(event))).toBe(false);
+    expect(preview.matches(JSON.stringify({ ...event, "replay-name": "ops-replay-1-1" }))).toBe(false);
+    expect(preview.matches(JSON.stringify({ ...event, "replay-name": "ops-preview-1" }))).toBe(true);
+  });
 });
 
 const ruleFor = (platformId: string, urgent: boolean): [string, Cfn] =>

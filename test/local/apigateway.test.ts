@@ -639,6 +639,26 @@ describe("gateway responses", () => {
     // Other methods have their own buckets (the stage's /* setting).
     expect((await fetch(`${base}/test/v1/items/t9`)).status).toBe(200);
   });
+
+  it("lets a test replace the stage's throttling (e.g. another stage's limits), then restore it", async () => {
+    const statuses = async (n: number) => {
+      const seen: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const response = await fetch(`${base}/test/v1/items/o${i}`);
+        await response.arrayBuffer();
+        seen.push(response.status);
+      }
+      return seen;
+    };
+    localApi.setStageThrottling({ rateLimit: 0.001, burstLimit: 1 });
+    try {
+      expect(await statuses(2)).toEqual([200, 429]);
+    } finally {
+      localApi.setStageThrottling(undefined);
+    }
+    expect(await statuses(3)).toEqual([200, 200, 200]);
+    expect(() => localApi.setStageThrottling({ rateLimit: 0, burstLimit: 1 })).toThrow(/rateLimit/);
+  });
 });
 
 describe("CORS preflight", () => {

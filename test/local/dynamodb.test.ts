@@ -507,6 +507,60 @@ describe("persistence and readers", () => {
     expect(reopened.read("LATEST", 10)).toEqual([]);
   });
 
+  it("gives a write the stream record it lost when the process died between the item and its record", async () => {
+    let { doc } = await start();
+    await local().createTable(complaintTable);
+    await doc.send(new PutCommand({ TableName: TABLE, Item: { ...key("1"), status: "ACCEPTED" } }));
+    // The process dies after the items are written and before their records are: the stream log refuses.
+    const stream = local().streamReader(STREAM_ARN) as unknown as { append: (change: unknown) => unknown };
+    const append = stream.append.bind(stream);
+    stream.append = () => {
+      throw new Error("killed");
+    };
+    await doc
+      .send(new PutCommand({ TableName: TABLE, Item: { ...key("2"), status: "ACCEPTED" } }))
+      .catch(() => undefined);
+    await doc
+      .send(
+        new UpdateCommand({
+          TableName: TABLE,
+          Key: key("1"),
+          UpdateExpression: "SET #s = :s",
+          ExpressionAttributeNames: { "#s": "status" },
+          ExpressionAttributeValues: { ":s": "QUEUED" },
+        }),
+      )
+      .catch(() => undefined);
+    await doc
+      .send(
+        new PutCommand({
+          TableName: TABLE,
+          Item: { ...key("3"), status: "X" },
+          ConditionExpression: "attribute_exists(pk)",
+        }),
+      )
+      .catch(() => undefined);
+    stream.append = append;
+    expect(records().map((r) => r.eventName)).toEqual(["INSERT"]);
+    await stop();
+
+    ({ doc } = await start());
+    const settled = records();
+    expect(
+      settled.map((r) => [r.eventName, image(r.dynamodb.NewImage)?.pk, image(r.dynamodb.NewImage)?.status]),
+    ).toEqual([
+      ["INSERT", "COMPLAINT#1", "ACCEPTED"],
+      ["INSERT", "COMPLAINT#2", "ACCEPTED"],
+      ["MODIFY", "COMPLAINT#1", "QUEUED"],
+    ]);
+    expect(image(settled[2]?.dynamodb.OldImage)?.status).toBe("ACCEPTED");
+    expectIncreasing(settled);
+    // Nothing more the next time: the unfinished writes are settled once.
+    await stop();
+    await start();
+    expect(records()).toHaveLength(3);
+  });
+
   it("drops records older than 24 hours at start-up", async () => {
     clock = { now: Date.UTC(2025, 0, 15, 9) };
     let { doc } = await start();

@@ -9,6 +9,7 @@ import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
+  CancelReplayCommand,
   DescribeArchiveCommand,
   DescribeEventBusCommand,
   DescribeReplayCommand,
@@ -16,6 +17,7 @@ import {
   EventBridgeClient,
   ListArchivesCommand,
   ListEventBusesCommand,
+  ListReplaysCommand,
   ListRulesCommand,
   ListTargetsByRuleCommand,
   PutEventsCommand,
@@ -744,6 +746,61 @@ describe("archives and replay", () => {
       "replay-2",
       "replay-2",
     ]);
+  });
+
+  it("lists replays (ListReplays) and cancels one that has not finished (CancelReplay)", async () => {
+    const archiveArn = `arn:aws-cn:events:${REGION}:${ACCOUNT}:archive/replay-archive`;
+    // Cancelled before it sends anything: CANCELLING at once, CANCELLED once it stops, nothing replayed.
+    bridge.startReplay({
+      archiveName: "replay-archive",
+      from: new Date(0),
+      to: new Date(),
+      replayName: "ops-cancel-1",
+    });
+    expect(bridge.cancelReplay("ops-cancel-1").state).toBe("CANCELLING");
+    await bridge.drain();
+    expect(bridge.describeReplay("ops-cancel-1")).toMatchObject({ state: "CANCELLED", replayedEvents: 0 });
+    expect(await takeAll("replayed")).toEqual([]);
+
+    const all = await client.send(new ListReplaysCommand({}));
+    const names = all.Replays?.map((replay) => replay.ReplayName) ?? [];
+    expect(names).toEqual(expect.arrayContaining(["ops-cancel-1", "replay-1", "replay-2"]));
+    expect(names).toEqual([...names].sort());
+    const cancelled = await client.send(new ListReplaysCommand({ NamePrefix: "ops-", State: "CANCELLED" }));
+    expect(cancelled.Replays).toHaveLength(1);
+    expect(cancelled.Replays?.[0]).toMatchObject({
+      ReplayName: "ops-cancel-1",
+      EventSourceArn: archiveArn,
+      State: "CANCELLED",
+    });
+    expect(cancelled.Replays?.[0]?.EventStartTime).toBeInstanceOf(Date);
+    const paged = await client.send(new ListReplaysCommand({ Limit: 2 }));
+    expect(paged.Replays).toHaveLength(2);
+    const rest = await client.send(new ListReplaysCommand({ Limit: 2, NextToken: paged.NextToken }));
+    expect(rest.Replays?.map((replay) => replay.ReplayName)).toEqual(names.slice(2));
+    expect(
+      (await client.send(new ListReplaysCommand({ EventSourceArn: "arn:aws-cn:events:x" }))).Replays,
+    ).toEqual([]);
+    const badState = await sdkError(client.send(new ListReplaysCommand({ State: "DONE" as "COMPLETED" })));
+    expect(badState.name).toBe("ValidationException");
+
+    // Through the SDK: a finished replay cannot be cancelled, an unknown one is not found.
+    const finished = await sdkError(client.send(new CancelReplayCommand({ ReplayName: "replay-1" })));
+    expect(finished.name).toBe("IllegalStatusException");
+    const unknown = await sdkError(client.send(new CancelReplayCommand({ ReplayName: "nope" })));
+    expect(unknown.name).toBe("ResourceNotFoundException");
+    bridge.startReplay({
+      archiveName: "replay-archive",
+      from: new Date(0),
+      to: new Date(),
+      replayName: "ops-cancel-2",
+    });
+    const answer = await client.send(new CancelReplayCommand({ ReplayName: "ops-cancel-2" }));
+    expect(answer.ReplayArn).toBe(`arn:aws-cn:events:${REGION}:${ACCOUNT}:replay/ops-cancel-2`);
+    expect(["CANCELLING"]).toContain(answer.State);
+    await bridge.drain();
+    expect(bridge.describeReplay("ops-cancel-2").state).toBe("CANCELLED");
+    await takeAll("replayed");
   });
 
   it("keeps archives across restarts", async () => {

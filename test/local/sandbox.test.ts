@@ -374,6 +374,32 @@ describe("modes", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(180);
   });
 
+  it("disconnect closes the connection without an answer: a network failure the hub retries", async () => {
+    sandbox.setMode("kaola", { mode: "disconnect", times: 1 });
+    const body = notice("kaola");
+    const payload = JSON.stringify(body);
+    const headers = signWebhook(secrets.get("kaola") as WebhookSecrets, body.noticeId, new Date(), payload);
+    const answer = await postNotice(`${sandbox.url}/kaola/after-sale`, headers, payload, 5_000);
+    expect(answer.transportError).toBe("network");
+    expect(classifyAnswer(push("kaola").delivery.successRule, answer, new Date())).toEqual({
+      kind: "retry",
+      reason: "connection failed",
+    });
+    expect(last("kaola")).toMatchObject({ mode: "disconnect", status: 0, verified: true });
+    expect((await send("kaola", { body })).json.caseId).toBe("CASE-kaola-1");
+  });
+
+  it("pause refuses connections on the same port until resume", async () => {
+    const body = notice("didi");
+    const payload = JSON.stringify(body);
+    const headers = signWebhook(secrets.get("didi") as WebhookSecrets, body.noticeId, new Date(), payload);
+    await sandbox.pause();
+    const refused = await postNotice(`${sandbox.url}/didi/after-sale`, headers, payload, 2_000);
+    expect(refused.transportError).toBe("network");
+    await sandbox.resume();
+    expect((await send("didi", { body })).json.caseId).toBe("CASE-didi-1");
+  });
+
   it("refuses unknown modes, bad settings and unknown platforms", () => {
     expect(() => sandbox.setMode("suning", { mode: "explode" as "ok" })).toThrow(/mode must be one of/);
     expect(() => sandbox.setMode("suning", { mode: "slow", delayMs: -1 })).toThrow(/delayMs/);

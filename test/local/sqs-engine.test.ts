@@ -74,6 +74,17 @@ describe("in-process API", () => {
     await expectSqsError(engine.deleteMessage(url, "bm90IGEgaGFuZGxl"), "ReceiptHandleIsInvalid");
   });
 
+  it("gives a long poll's messages the queue's visibility timeout as it is when they are taken", async () => {
+    const url = await engine.createQueue("changing", { VisibilityTimeout: "150" });
+    const polling = engine.receiveMessages(url, { waitTimeSeconds: 5 });
+    await engine.setQueueAttributes(url, { VisibilityTimeout: "1" });
+    await engine.sendMessage(url, "job");
+    const [job] = await polling;
+    expect(job?.Body).toBe("job");
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(engine.queueDepth(url)).toEqual({ visible: 1, inFlight: 0, delayed: 0 });
+  });
+
   it("ends a long poll when its signal aborts", async () => {
     const url = await engine.createQueue("abortable");
     const controller = new AbortController();

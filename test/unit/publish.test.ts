@@ -9,7 +9,7 @@ import {
   EVENT_SOURCE,
   statusChangedDetailSchema,
 } from "../../shared/events/contract";
-import { publishStreamBatch } from "../../shared/events/publish-stream";
+import { PUBLISH_RETRY, publishStreamBatch } from "../../shared/events/publish-stream";
 import { eventsForChange } from "../../shared/events/stream-events";
 import { ComplaintStore } from "../../shared/store/complaint-store";
 import { type LocalDynamo, startDynalite } from "../helpers/dynalite";
@@ -322,6 +322,100 @@ describe("publishStreamBatch", () => {
     expect(bus.calls).toHaveLength(2);
     expect(await store.get(record.complaintId)).toEqual(afterFirst);
     expect(afterFirst?.timeline.filter((e) => e.to === "QUEUED")).toHaveLength(1);
+  });
+
+  describe("with retries (as the publish function runs it)", () => {
+    const sleeps: number[] = [];
+    const retrying = (
+      putEvents: (entries: PutEventsRequestEntry[]) => Promise<PutEventsResultEntry[]>,
+      remaining = 30_000,
+    ) => ({
+      ...deps(putEvents),
+      retry: PUBLISH_RETRY,
+      sleep: async (ms: number) => {
+        sleeps.push(ms);
+      },
+      remainingTimeMs: () => remaining,
+      random: () => 0.5,
+    });
+
+    it("puts the failed entries again, only those, until they land: nothing goes back to the stream", async () => {
+      const batch = await Promise.all(Array.from({ length: 12 }, (_, i) => inserted(String(8000 + i))));
+      // Calls 1 and 2 fail some entries; the retries land.
+      let call = 0;
+      const calls: PutEventsRequestEntry[][] = [];
+      const putEvents = async (entries: PutEventsRequestEntry[]) => {
+        calls.push(entries);
+        call++;
+        return entries.map((_, i) =>
+          (call === 1 && (i === 2 || i === 7)) || (call === 2 && i === 1)
+            ? { ErrorCode: "InternalFailure", ErrorMessage: "try again" }
+            : { EventId: `e-${call}-${i}` },
+        );
+      };
+      sleeps.length = 0;
+      const result = await publishStreamBatch(
+        retrying(putEvents),
+        batch.map((b) => b.stream),
+      );
+      expect(result).toEqual({ batchItemFailures: [], published: 12, retried: 3 });
+      expect(calls.map((c) => c.length)).toEqual([10, 2, 1, 2]);
+      const ids = (entries: PutEventsRequestEntry[] | undefined) =>
+        entries?.map((e) => JSON.parse(e.Detail ?? "{}").complaintId);
+      expect(ids(calls[1])).toEqual(ids([calls[0]?.[2], calls[0]?.[7]] as PutEventsRequestEntry[]));
+      expect(ids(calls[2])).toEqual(ids([calls[0]?.[7]] as PutEventsRequestEntry[]));
+      // Exponential back-off with equal jitter (random 0.5 → 3/4 of the ceiling).
+      expect(sleeps).toEqual([75, 150]);
+    });
+
+    it("gives the batch back from the first entry that never landed once the retries are spent", async () => {
+      const batch = await Promise.all(Array.from({ length: 3 }, (_, i) => inserted(String(8100 + i))));
+      const putEvents = async (entries: PutEventsRequestEntry[]) =>
+        entries.map((e) =>
+          JSON.parse(e.Detail ?? "{}").complaintId === batch[1]?.record.complaintId
+            ? { ErrorCode: "InternalFailure" }
+            : { EventId: "ok" },
+        );
+      sleeps.length = 0;
+      const result = await publishStreamBatch(
+        retrying(putEvents),
+        batch.map((b) => b.stream),
+      );
+      expect(result).toEqual({
+        batchItemFailures: [{ itemIdentifier: "8101" }],
+        published: 1,
+        retried: PUBLISH_RETRY.attempts,
+      });
+      expect(sleeps).toHaveLength(PUBLISH_RETRY.attempts);
+    });
+
+    it("begins no retry the invocation cannot afford", async () => {
+      const { stream } = await inserted("8200");
+      const putEvents = async (entries: PutEventsRequestEntry[]) =>
+        entries.map(() => ({ ErrorCode: "InternalFailure" }));
+      sleeps.length = 0;
+      const result = await publishStreamBatch(retrying(putEvents, PUBLISH_RETRY.reserveMs), [stream]);
+      expect(result.batchItemFailures).toEqual([{ itemIdentifier: "8200" }]);
+      expect(sleeps).toEqual([]);
+    });
+
+    it("retries a PutEvents call that failed as a whole, and throws when that keeps failing", async () => {
+      const { stream } = await inserted("8300");
+      let calls = 0;
+      const flaky = async (entries: PutEventsRequestEntry[]) => {
+        calls++;
+        if (calls < 3) throw Object.assign(new Error("Rate exceeded"), { name: "ThrottlingException" });
+        return entries.map(() => ({ EventId: "ok" }));
+      };
+      expect(await publishStreamBatch(retrying(flaky), [stream])).toMatchObject({
+        batchItemFailures: [],
+        published: 1,
+      });
+      const down = async () => {
+        throw new Error("network down");
+      };
+      await expect(publishStreamBatch(retrying(down), [stream])).rejects.toThrow("network down");
+    });
   });
 
   it("fails the whole batch when PutEvents itself fails, so Lambda retries it", async () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { apiGatewayModel } from "../../infra/request-models";
 import {
   DEMANDS,
   GOODS_DOMAINS,
@@ -311,6 +312,50 @@ describe("submissionSchema: control characters", () => {
 
   it("refuses NUL in an evidence description", () => {
     expect(acceptsWith(["evidence", 0, "description"], "Receipt\u0000")).toBe(false);
+  });
+});
+
+describe("submissionSchema: text every queue can carry", () => {
+  // Found by the fault suite (test/faults/bad-input.test.ts): SQS refuses U+FFFE / U+FFFF in a message body, so
+  // EventBridge could put such a notice neither on the platform's queue nor on the routing DLQ, and the accepted
+  // complaint never arrived. A lone surrogate has no UTF-8 form at all.
+  const textFields: Path[] = [
+    ["title"],
+    ["narrative"],
+    ["consumer", "name"],
+    ["seller", "shopName"],
+    ["seller", "shopId"],
+    ["order", "id"],
+    ["order", "item"],
+    ["evidence", 0, "description"],
+  ];
+
+  it.each(textFields)("refuses the noncharacters U+FFFE and U+FFFF and lone surrogates in %s", (...path) => {
+    for (const bad of ["\uFFFF", "\uFFFE", "\uD800", "\uDFFF", "a\uDC00b"]) {
+      expect(acceptsWith(path, `Earbuds ${bad} broke down`), JSON.stringify(bad)).toBe(false);
+    }
+  });
+
+  it.each(textFields)(
+    "keeps emoji, RTL text, combining marks and private-use characters in %s",
+    (...path) => {
+      for (const good of ["👨‍👩‍👧‍👦", "\u202Eevil\u202C", "שלום", "e\u0301\u0301", "\uE000\uFFFD", "𝕳𝖚𝖇"]) {
+        expect(acceptsWith(path, `Earbuds ${good} broke down`), JSON.stringify(good)).toBe(true);
+      }
+    },
+  );
+
+  it("refuses them in an evidence URL too", () => {
+    expect(acceptsWith(["evidence", 0, "url"], "https://evidence.example.com/\uFFFF")).toBe(false);
+    expect(acceptsWith(["evidence", 0, "url"], "https://evidence.example.com/\uD800")).toBe(false);
+    expect(acceptsWith(["evidence", 0, "url"], "https://evidence.example.com/收据.jpg")).toBe(true);
+  });
+
+  it("says so in the API Gateway model too, for the noncharacters", () => {
+    const model = apiGatewayModel(submissionSchema) as { properties: Record<string, { pattern?: string }> };
+    const pattern = new RegExp(model.properties.title?.pattern ?? "");
+    expect(pattern.test("Earbuds broke down")).toBe(true);
+    expect(pattern.test("Earbuds \uFFFF broke down")).toBe(false);
   });
 });
 
