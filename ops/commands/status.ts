@@ -132,7 +132,7 @@ export async function statusCommand(context: OpsContext, options: { platform?: s
     const parked = rows.reduce((sum, r) => sum + r.parked, 0);
     out.line();
     out.line(
-      `${parked > 0 ? c.red(`${parked} parked`) : c.green("nothing parked")}, ${
+      `${parked > 0 ? c.red(`${parked} parked`) : c.green("Nothing parked")}, ${
         report.overdue > 0 ? c.red(`${report.overdue} overdue`) : c.green("nothing overdue")
       }. Deliveries and failures are the push delivery functions' metrics; pull platforms acknowledge by report.`,
     );
