@@ -1,12 +1,12 @@
 import type { JsonSchema } from "aws-cdk-lib/aws-apigateway";
 import { JsonSchemaVersion } from "aws-cdk-lib/aws-apigateway";
-import { type ZodType, z } from "zod";
+import * as z from "zod";
 
 /**
  * API Gateway request models from the same zod schemas the functions validate with (draft-04, which is what
  * API Gateway speaks), so the two can never disagree.
  */
-export function apiGatewayModel(schema: ZodType): JsonSchema {
+export function apiGatewayModel(schema: z.ZodType): JsonSchema {
   const { $schema: _ignored, ...jsonSchema } = z.toJSONSchema(schema, {
     target: "draft-04",
     io: "input",

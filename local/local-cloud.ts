@@ -25,6 +25,7 @@ import { closeServer, listen } from "./net";
 import { PullPlatformClient } from "./sandbox/pull-client";
 import { createSandboxPlatforms, type SandboxPlatforms } from "./sandbox/sandbox-platforms";
 import { LocalSecretsManager } from "./secrets/local-secrets-manager";
+import { deployQueues } from "./sqs/queue-deployment";
 import { SqsEngine } from "./sqs/sqs-engine";
 import { createSqsHttpHandler } from "./sqs/sqs-http";
 import { StateFolder } from "./state-folder";
@@ -170,7 +171,7 @@ export class LocalCloud {
         },
       );
 
-      await provision(model, { sqs, dynamodb, events, secrets }).catch((error: Error) => {
+      await provision(model, { sqs, dynamodb, events, secrets }, dataDir).catch((error: Error) => {
         throw new Error(`The template cannot run locally: ${error.message.split("\n")[0]}`);
       });
 
@@ -313,15 +314,13 @@ async function provision(
     events: LocalEventBridge;
     secrets: LocalSecretsManager;
   },
+  dataDir: string,
 ): Promise<void> {
   for (const table of model.tables) await services.dynamodb.createTable(table);
   const withoutRedrive = model.queues.filter((q) => !q.attributes.RedrivePolicy);
   const withRedrive = model.queues.filter((q) => q.attributes.RedrivePolicy);
-  for (const queue of [...withoutRedrive, ...withRedrive]) {
-    if (services.sqs.hasQueue(queue.name))
-      await services.sqs.setQueueAttributes(queue.name, queue.attributes);
-    else await services.sqs.createQueue(queue.name, queue.attributes);
-  }
+  // As a stack update does: attributes changed out of band stay until the template changes them.
+  await deployQueues(services.sqs, dataDir, [...withoutRedrive, ...withRedrive]);
   for (const secret of model.secrets) await services.secrets.provision(secret);
   for (const bus of model.buses) services.events.addBus(bus);
   for (const rule of model.rules) services.events.addRule(rule);

@@ -4,7 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
+import * as z from "zod";
 import { PUBLISHED_SCHEMAS } from "../shared/events/contract";
 
 export const SCHEMA_DIR = fileURLToPath(new URL("../docs/schemas/", import.meta.url));

@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { ProblemError } from "../http/problem";
 import type { FieldError } from "./submission";
 

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from "aws-lambda";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { ComplaintRecord } from "../complaint/record";
 import { parseOrThrow } from "../complaint/validation";
 import { ProblemError } from "../http/problem";

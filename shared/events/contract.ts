@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { submissionSchema } from "../complaint/submission";
 import { ACTORS, COMPLAINT_STATUSES } from "../lifecycle/states";
 import { platformReportSchema } from "../platform/report";

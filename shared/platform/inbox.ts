@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { platformStatusKey } from "../complaint/record";
 import { parseOrThrow } from "../complaint/validation";
 import { ProblemError } from "../http/problem";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { DEMANDS, platformIdSchema } from "../complaint/submission";
 
 /** What a platform reports about a complaint routed to it (DESIGN: Platform events). */

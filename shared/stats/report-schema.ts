@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { ISSUE_NATURES } from "../complaint/submission";
 
 /** The body of `GET /v1/stats` (schemaVersion 1): one schema for the handler's type, the tests and the docs. */

@@ -5,7 +5,7 @@
  * gets and writes items, the inbox queries one index and writes only webhook-id records.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { PLATFORMS } from "../../infra/platforms";
 import { platformReportSchema } from "../../shared/platform/report";
 import {

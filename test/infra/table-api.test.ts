@@ -4,7 +4,7 @@
  * access-logged, and answering its own errors as problem+json.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { z } from "zod";
+import * as z from "zod";
 import { GSI_BY_DEADLINE, GSI_BY_PLATFORM_STATUS } from "../../infra/constructs/complaint-table";
 import { apiGatewayModel } from "../../infra/request-models";
 import { STAGES } from "../../infra/stages";
