@@ -37,7 +37,8 @@ export class StateFolder {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Whether a process with this id runs (EPERM: it does, as another user). */
+export function isRunning(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -16,6 +16,7 @@ import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";
 import { ENDPOINTS_FILE, type LocalEndpoints } from "../local/endpoints-file";
+import { isRunning } from "../local/state-folder";
 import { OpsError, usageError } from "./output";
 
 export interface TargetOptions {
@@ -73,15 +74,6 @@ function readEndpoints(file: string): LocalEndpoints | undefined {
     return isRunning(endpoints.pid) ? endpoints : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 
