@@ -31,6 +31,9 @@ export interface E2eConfig {
   warmup: number;
   platforms: string[];
   failingPlatform: string;
+  /** The paced runs: complaints filed at each of these steady rates (per second) for pacedSeconds. */
+  pacedRates: number[];
+  pacedSeconds: number;
   /** Longest wait for deliveries after the last submission. */
   settleTimeoutMs: number;
 }
@@ -38,6 +41,8 @@ export interface E2eConfig {
 export interface PhaseResult {
   label: string;
   failingPlatform?: string;
+  /** Filed at this steady rate (per second) rather than as fast as the API answers. */
+  pacedRate?: number;
   submitted: number;
   accepted: number;
   rejected: Record<string, number>;
@@ -144,16 +149,22 @@ interface Filed extends AcceptedComplaint {
   sentAt: number;
 }
 
-async function submitAll(label: string, n: number, platforms: string[]) {
+/** Files n complaints, `concurrency` at a time; with a rate, each one no earlier than its slot (open loop). */
+async function submitAll(label: string, n: number, platforms: string[], rate?: number) {
   const accepted: Filed[] = [];
   const rejected: Record<string, number> = {};
   const submitLatencies: number[] = [];
   let throttled = 0;
   let next = 0;
   const runId = `${label}-${Date.now().toString(36)}`;
+  const start = performance.now();
   async function worker() {
     while (next < n) {
       const i = next++;
+      if (rate) {
+        const wait = start + (i * 1000) / rate - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const platform = platforms[i % platforms.length] as string;
       const sentAt = Date.now();
       const t = performance.now();
@@ -251,7 +262,7 @@ function counts(): Record<string, number> {
   return out;
 }
 
-async function phase(label: string, n: number, failing?: string): Promise<PhaseResult> {
+async function phase(label: string, n: number, failing?: string, rate?: number): Promise<PhaseResult> {
   await cloud.sandbox.reset();
   if (failing) cloud.sandbox.setMode(failing, "fail");
   meter.reset();
@@ -262,9 +273,14 @@ async function phase(label: string, n: number, failing?: string): Promise<PhaseR
   const t0 = performance.now();
   const firstSent = Date.now();
   say(
-    `${label}: filing ${n} complaints, ${config.concurrency} at a time, to ${config.platforms.join(", ")}${failing ? ` (${failing} failing)` : ""}`,
+    `${label}: filing ${n} complaints, ${rate ? `${rate}/s` : `${config.concurrency} at a time`}, to ${config.platforms.join(", ")}${failing ? ` (${failing} failing)` : ""}`,
   );
-  const { accepted, rejected, submitLatencies, throttled } = await submitAll(label, n, config.platforms);
+  const { accepted, rejected, submitLatencies, throttled } = await submitAll(
+    label,
+    n,
+    config.platforms,
+    rate,
+  );
   const submitSeconds = (performance.now() - t0) / 1000;
   say(
     `  filed ${accepted.length} in ${submitSeconds.toFixed(1)} s (${(accepted.length / submitSeconds).toFixed(1)}/s)`,
@@ -359,6 +375,7 @@ async function phase(label: string, n: number, failing?: string): Promise<PhaseR
   const result: PhaseResult = {
     label,
     ...(failing ? { failingPlatform: failing } : {}),
+    ...(rate ? { pacedRate: rate } : {}),
     submitted: n,
     accepted: accepted.length,
     rejected,
@@ -395,6 +412,8 @@ try {
     say(`  (warm-up: ${warm.delivered} delivered; not reported)`);
   }
   phases.push(await phase("normal", config.complaints));
+  for (const rate of config.pacedRates)
+    phases.push(await phase("paced", Math.round(rate * config.pacedSeconds), undefined, rate));
   phases.push(await phase("outage", config.complaints, config.failingPlatform));
 } finally {
   const result: E2eWorkerResult = { config, startSeconds, phases, maxAttempts };
