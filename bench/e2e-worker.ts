@@ -34,6 +34,8 @@ export interface E2eConfig {
   /** The paced runs: complaints filed at each of these steady rates (per second) for pacedSeconds. */
   pacedRates: number[];
   pacedSeconds: number;
+  /** A last run, not reported, with every function execution environment profiled: the profiles go here. */
+  functionProfileDir: string;
   /** Longest wait for deliveries after the last submission. */
   settleTimeoutMs: number;
 }
@@ -415,6 +417,11 @@ try {
   for (const rate of config.pacedRates)
     phases.push(await phase("paced", Math.round(rate * config.pacedSeconds), undefined, rate));
   phases.push(await phase("outage", config.complaints, config.failingPlatform));
+  // Where the functions' time goes, in a run of its own: sampling in every worker thread slows the machine.
+  for (const fn of cloud.functions.values()) fn.startProfiling(config.functionProfileDir);
+  const profiled = await phase("profiled", Math.round(config.complaints / 2));
+  for (const fn of cloud.functions.values()) await fn.stopProfiling();
+  say(`  (profiled: ${profiled.delivered} delivered; not reported)`);
 } finally {
   const result: E2eWorkerResult = { config, startSeconds, phases, maxAttempts };
   writeFileSync(outFile, JSON.stringify(result));

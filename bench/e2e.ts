@@ -3,32 +3,37 @@
  * whose profiles say where the time goes.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BENCH_DIR } from "./assembly";
 import type { E2eConfig, E2eWorkerResult } from "./e2e-worker";
-import { type ProfileSummary, summarizeProfiles } from "./profile";
+import { type ProfileSummary, summarizeBundleProfiles, summarizeProfiles } from "./profile";
 
 const WORKER = new URL("./e2e-worker.ts", import.meta.url).pathname;
 
 export const E2E_GOALS = { throughput: 200, p99Ms: 1000 };
 
 export interface E2eResult extends E2eWorkerResult {
+  /** The process's threads (the main thread runs the emulated services). */
   profiles: ProfileSummary[];
+  /** Every function execution environment (worker thread) of the run, as one, through the bundles' source maps. */
+  functionProfile?: ProfileSummary & { environments: number };
   profileDir: string;
 }
 
 export async function measureEndToEnd(
-  config: E2eConfig,
+  config: Omit<E2eConfig, "functionProfileDir">,
   progress: (line: string) => void,
 ): Promise<E2eResult> {
   const dir = join(BENCH_DIR, "e2e");
   const profileDir = join(dir, "profiles");
   rmSync(profileDir, { recursive: true, force: true });
   mkdirSync(profileDir, { recursive: true });
+  const functionProfileDir = join(dir, "function-profiles");
+  rmSync(functionProfileDir, { recursive: true, force: true });
   const configFile = join(dir, "config.json");
   const outFile = join(dir, "result.json");
-  writeFileSync(configFile, JSON.stringify(config));
+  writeFileSync(configFile, JSON.stringify({ ...config, functionProfileDir }));
   writeFileSync(outFile, "");
   await new Promise<void>((resolve, reject) => {
     const child = spawn(
@@ -48,5 +53,12 @@ export async function measureEndToEnd(
     );
   });
   const result = JSON.parse(readFileSync(outFile, "utf8")) as E2eWorkerResult;
-  return { ...result, profiles: summarizeProfiles(profileDir), profileDir };
+  return {
+    ...result,
+    profiles: summarizeProfiles(profileDir),
+    ...(existsSync(functionProfileDir)
+      ? { functionProfile: summarizeBundleProfiles(functionProfileDir, process.cwd(), 40) }
+      : {}),
+    profileDir,
+  };
 }

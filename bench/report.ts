@@ -2,6 +2,7 @@
 import type { BundleRow } from "./bundles";
 import { E2E_GOALS } from "./e2e";
 import type { PhaseResult } from "./e2e-worker";
+import type { ProfileSummary } from "./profile";
 import type { BenchResults } from "./run";
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
@@ -16,6 +17,31 @@ function table(header: string[], rows: Array<Array<string | number>>): string {
     `| ${header.map(() => "---").join(" | ")} |`,
     ...rows.map((r) => `| ${r.join(" | ")} |`),
   ].join("\n");
+}
+
+/** A profile's self time by where it was spent and by who caused it, side by side, then its hottest functions. */
+function profileTables(summary: ProfileSummary): string[] {
+  const owners = (summary.owners ?? []).slice(0, 15);
+  const categories = summary.categories.slice(0, 15);
+  const depth = Math.max(categories.length, owners.length);
+  const rows: Array<Array<string | number>> = [];
+  for (let i = 0; i < depth; i++) {
+    const a = categories[i];
+    const o = owners[i];
+    rows.push([a?.name ?? "", a ? `${a.share} %` : "", o?.name ?? "", o ? `${o.share} %` : ""]);
+  }
+  return [
+    table(
+      ["self time in", "share of busy", "caused by (nearest package or project module)", "share of busy"],
+      rows,
+    ),
+    "",
+    table(
+      ["hottest functions", "ms", "share"],
+      summary.functions.slice(0, 10).map((x) => [`\`${x.name}\``, x.ms, `${x.share} %`]),
+    ),
+    "",
+  ];
 }
 
 function functionsLabel(row: BundleRow): string {
@@ -406,38 +432,25 @@ export function renderReport(r: BenchResults): string {
     out.push("");
     const main = e.profiles[0];
     if (main) {
-      out.push("### Where the time goes (CPU profile)");
+      out.push("### Where the time goes (CPU profiles)");
       out.push("");
       out.push(
-        `\`node --cpu-prof\` of the end-to-end process (its main thread runs the local cloud: HTTP servers, dynalite, SQS, EventBridge, event sources, the sandbox; the functions run in worker threads, which the profiler does not follow). Main thread: ${(main.busyMs / 1000).toFixed(1)} s busy of ${(main.wallMs / 1000).toFixed(1)} s (${Math.round((main.busyMs / main.wallMs) * 100)} %); the whole process used ${normal ? (normal.cpuSeconds / normal.wallSeconds).toFixed(2) : "–"} of ${m.cores} cores in the normal run. Self time by where it was spent (left) and by the package or local-cloud module that caused it (right: native calls, Node internals and GC inside a JS frame count for their nearest caller):`,
+        `\`node --cpu-prof\` of the end-to-end process, whose main thread runs the local cloud (HTTP servers, dynalite, SQS, EventBridge, event sources, the sandbox). Main thread: ${(main.busyMs / 1000).toFixed(1)} s busy of ${(main.wallMs / 1000).toFixed(1)} s (${Math.round((main.busyMs / main.wallMs) * 100)} %); the whole process used ${normal ? (normal.cpuSeconds / normal.wallSeconds).toFixed(2) : "–"} of ${m.cores} cores in the normal run. Self time by where it was spent (left) and by the package or local-cloud module that caused it (right: native calls, Node internals and GC inside a JS frame count for their nearest caller):`,
       );
       out.push("");
-      const owners = main.owners ?? [];
-      const depth = Math.max(main.categories.length, owners.length);
-      const rows: Array<Array<string | number>> = [];
-      for (let i = 0; i < depth; i++) {
-        const a = main.categories[i];
-        const o = owners[i];
-        rows.push([a?.name ?? "", a ? `${a.share} %` : "", o?.name ?? "", o ? `${o.share} %` : ""]);
-      }
-      out.push(
-        table(
-          ["self time in", "share of busy", "caused by (nearest package or local/ module)", "share of busy"],
-          rows,
-        ),
-      );
-      out.push("");
+      out.push(...profileTables(main));
       out.push(
         "`bench/` is this benchmark's own metering (it reads every AWS request body to count request units).",
       );
       out.push("");
+    }
+    const fns = e.functionProfile;
+    if (fns && fns.busyMs > 0) {
       out.push(
-        table(
-          ["hottest functions", "ms", "share"],
-          main.functions.slice(0, 10).map((x) => [`\`${x.name}\``, x.ms, `${x.share} %`]),
-        ),
+        `The functions' side: after the reported runs, ${Math.round(e.config.complaints / 2)} more complaints were filed at once with every execution environment (worker thread) recording a CPU profile through the inspector; sampling ${fns.environments} threads on ${m.cores} cores slows everything, so that run's figures are not reported, only where its time went. The bundles' frames are read through their source maps, so time is given to the package or project file it came from; shares are of the profiled threads' busy samples together.`,
       );
       out.push("");
+      out.push(...profileTables(fns));
     }
   }
 
@@ -528,6 +541,17 @@ function closingNotes(r: BenchResults): string {
       .slice(0, 6)
       .map((x) => `${x.name} ${x.share} %`)
       .join(", ");
+    const fn = r.e2e?.functionProfile;
+    const shareOf = (pattern: RegExp) =>
+      Math.round((fn?.owners ?? []).filter((o) => pattern.test(o.name)).reduce((t, o) => t + o.share, 0));
+    const fnShares = fn
+      ? {
+          sdk: shareOf(/^npm: @(smithy|aws-sdk)\//),
+          tracing: shareOf(/^npm: (aws-xray-sdk-core|cls-hooked|@aws-lambda-powertools\/tracer)$/),
+          gc: shareOf(/garbage collection/),
+          hub: shareOf(/^(shared\/|functions\/|npm: zod)$/),
+        }
+      : undefined;
     const top = main?.categories
       .slice(0, 5)
       .map((x) => `${x.name} ${x.share} %`)
@@ -539,7 +563,7 @@ function closingNotes(r: BenchResults): string {
         .map(([k, v]) => `${k.split(".")[1]} ${(v / normal.accepted).toFixed(2)}`)
         .join(
           ", ",
-        )}), each an HTTP round trip into the local AWS endpoint (the DynamoDB ones into dynalite, on LevelDB on disk), and ${(Object.values(normal.invocations).reduce((t, v) => t + v, 0) / normal.accepted).toFixed(2)} function invocations, each in a worker thread. What would close the gap on this machine is in the local cloud, not the hub: an in-memory store for the test stage instead of LevelDB, fewer disk writes per message (SQS and EventBridge state, function logs), and fewer execution environments per function (each one is a worker thread with its own copy of a 1 MB bundle). On AWS the same flow would be bounded by the API's throttle (500/s on the test stage) and each delivery function's concurrency, not by one machine's CPU; that is not measured here.`,
+        )}), each an HTTP round trip into the local AWS endpoint (the DynamoDB ones into dynalite, on LevelDB on disk), and ${(Object.values(normal.invocations).reduce((t, v) => t + v, 0) / normal.accepted).toFixed(2)} function invocations, each in a worker thread. ${fnShares ? `In the functions (the profiled run), the AWS SDK's client stack takes ${fnShares.sdk} % of the time (middleware, serialization, signing, HTTP: once per AWS request), tracing ${fnShares.tracing} % (the Powertools Tracer, aws-xray-sdk-core and cls-hooked), garbage collection ${fnShares.gc} %, the hub's own code ${fnShares.hub} % (shared/, functions/, zod). ` : ""}So the work per complaint is spread over many small steps on both sides of each AWS request rather than one hot spot: what would close the gap on this machine is fewer AWS requests per complaint (each costs SDK work in a function and an emulated service's work on the same cores; the repeated GetItem reads and the two transactions are where to start), a lighter tracer, and a local cloud that does less per request (its disk writes per message, dynalite's per-request table lookups). On AWS the same flow would be bounded by the API's throttle (500/s on the test stage) and each delivery function's concurrency, not by one machine's CPU; that is not measured here.`,
     );
   }
   if (notes.length === 0) return "Every goal was met in this run.";

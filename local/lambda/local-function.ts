@@ -54,6 +54,7 @@ export class LocalFunction {
   private readonly waiting: Array<() => void> = [];
   private readonly log: WriteStream;
   private closed = false;
+  private profileDir: string | undefined;
   invocations = 0;
 
   constructor(
@@ -61,7 +62,7 @@ export class LocalFunction {
     private readonly settings: RuntimeSettings,
   ) {
     mkdirSync(settings.logDir, { recursive: true });
-    this.log = createWriteStream(join(settings.logDir, `${spec.name.replace(/[^A-Za-z0-9._-]/g, "_")}.log`), {
+    this.log = createWriteStream(join(settings.logDir, `${safeFileName(spec.name)}.log`), {
       flags: "a",
     });
   }
@@ -161,10 +162,31 @@ export class LocalFunction {
     this.closed = true;
     // Invocations still waiting for an environment fail now instead of waiting forever.
     for (const wake of this.waiting.splice(0)) wake();
+    await this.stopProfiling();
     await Promise.all([...this.all].map((e) => e.worker.terminate()));
     this.all.clear();
     this.idle.length = 0;
     await new Promise<void>((resolve) => this.log.end(resolve));
+  }
+
+  /**
+   * Diagnostics (npm run bench): every execution environment, and each one started from now on, records a CPU
+   * profile until stopProfiling() has them write it to `dir`. Sampling costs CPU: profile a run of its own.
+   */
+  startProfiling(dir: string): void {
+    mkdirSync(dir, { recursive: true });
+    this.profileDir = dir;
+    for (const e of this.all) e.worker.postMessage({ kind: "start-profile", file: this.profileFile(dir) });
+  }
+
+  async stopProfiling(): Promise<void> {
+    if (!this.profileDir) return;
+    this.profileDir = undefined;
+    await Promise.all([...this.all].map((e) => writeProfile(e.worker)));
+  }
+
+  private profileFile(dir: string): string {
+    return join(dir, `${safeFileName(this.spec.name)}.${randomBytes(4).toString("hex")}.cpuprofile`);
   }
 
   private async acquire(): Promise<Environment> {
@@ -218,6 +240,7 @@ export class LocalFunction {
         logGroupName: spec.logGroupName,
         logStreamName,
         clockOffset: settings.clockOffset,
+        ...(this.profileDir ? { cpuProfileFile: this.profileFile(this.profileDir) } : {}),
       },
       execArgv: spec.environment.NODE_OPTIONS?.includes("--enable-source-maps")
         ? ["--enable-source-maps"]
@@ -254,6 +277,27 @@ export class LocalFunction {
     this.log.write(`${line}\n`);
     this.settings.echo?.(this.spec.name, line);
   }
+}
+
+const safeFileName = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, "_");
+
+/** Asks an idle environment for its CPU profile (it writes the file) and waits a little for it. */
+function writeProfile(worker: Worker): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      worker.off("message", onMessage);
+      worker.off("exit", done);
+      resolve();
+    };
+    const onMessage = (message: { kind?: string }) => {
+      if (message.kind === "profile-written") done();
+    };
+    const timer = setTimeout(done, 5_000);
+    worker.on("message", onMessage);
+    worker.on("exit", done);
+    worker.postMessage({ kind: "write-profile" });
+  });
 }
 
 function injectedFailure(fault: FunctionFaultSpec): InvokeResult {

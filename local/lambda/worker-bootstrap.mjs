@@ -1,6 +1,8 @@
 // One Lambda execution environment: loads the function's bundled handler once and runs one invocation at
 // a time, like the Lambda runtime. Plain JavaScript: it runs inside a worker thread without a TS loader.
 import dgram from "node:dgram";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import net from "node:net";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
@@ -62,6 +64,31 @@ dgram.Socket.prototype.connect = function guardedDgramConnect(...args) {
 const flushed = (stream) => new Promise((resolve) => stream.write("", () => resolve()));
 const flushOutput = () => Promise.all([flushed(process.stdout), flushed(process.stderr)]);
 
+// Diagnostics (npm run bench): this environment's CPU profile, between the local cloud's start-profile and
+// write-profile messages.
+let profiler;
+let profileFile;
+
+async function startProfile(file) {
+  if (profiler) return;
+  profiler = new Session();
+  profiler.connect();
+  profileFile = file;
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
+
+async function writeProfile() {
+  if (!profiler) return;
+  const session = profiler;
+  profiler = undefined;
+  const { profile } = await session.post("Profiler.stop");
+  writeFileSync(profileFile, JSON.stringify(profile));
+  session.disconnect();
+}
+
+if (workerData.cpuProfileFile) await startProfile(workerData.cpuProfileFile);
+
 let handlerPromise;
 function loadHandler() {
   handlerPromise ??= import(pathToFileURL(workerData.handlerFile).href).then((module) => {
@@ -77,6 +104,15 @@ function loadHandler() {
 }
 
 parentPort.on("message", async (message) => {
+  if (message.kind === "start-profile") {
+    await startProfile(message.file);
+    return;
+  }
+  if (message.kind === "write-profile") {
+    await writeProfile();
+    parentPort.postMessage({ kind: "profile-written" });
+    return;
+  }
   const { invocationId, event, deadlineMs, requestId, traceId } = message;
   process.env._X_AMZN_TRACE_ID = traceId;
   const context = {

@@ -4,7 +4,7 @@
  * errors, logs) and to the local cloud's own rule that no request leaves the machine.
  */
 import { createSocket } from "node:dgram";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { type AddressInfo, createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -305,5 +305,33 @@ describe("network guard", () => {
         new Promise<void>((resolve) => udp.close(resolve)),
       ]);
     }
+  });
+});
+
+describe("CPU profiles (npm run bench)", () => {
+  it("records each environment between startProfiling and stopProfiling, new ones included", async () => {
+    const fn = localFunction("hub-profiled", "state.mjs", { maxConcurrency: 2 });
+    payloadOf(await fn.invoke({}));
+    const dir = join(logDir, "profiles");
+    fn.startProfiling(dir);
+    // One environment was running before the profiling started, a second one starts during it.
+    await Promise.all([fn.invoke({ sleepMs: 20 }), fn.invoke({ sleepMs: 20 })]);
+    await fn.stopProfiling();
+
+    const files = await readdir(dir);
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      expect(file).toMatch(/^hub-profiled\.[0-9a-f]{8}\.cpuprofile$/);
+      const profile = JSON.parse(await readFile(join(dir, file), "utf8")) as {
+        nodes: { callFrame: { url: string } }[];
+        samples: number[];
+      };
+      expect(profile.nodes.length).toBeGreaterThan(1);
+      expect(Array.isArray(profile.samples)).toBe(true);
+    }
+    // Stopped: environments started afterwards record nothing, and the function still answers.
+    payloadOf(await fn.invoke({}));
+    await fn.stopProfiling();
+    expect(await readdir(dir)).toHaveLength(2);
   });
 });
