@@ -8,42 +8,29 @@ import { randomUUID } from "node:crypto";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, SetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { DynamoDBDocumentClient, QueryCommand } from "@aws-sdk/lib-dynamodb";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { FaultHandle, FaultSpec } from "../../local/faults";
 import { asConsumer, platformReport } from "../e2e/actors";
-import { sqsClient, startTestCloud, type TestCloud } from "../e2e/harness";
+import { sqsClient } from "../e2e/harness";
 import { complaintFor, type FilingOutcome, fileWithRetries, pool } from "./consumers";
-import { Figures, n } from "./figures";
+import { faultSuite } from "./fault-suite";
+import { n } from "./figures";
 import {
   allDelivered,
   attemptsOf,
   describeLedger,
   type Ledger,
-  type LedgerTarget,
-  ledgerTarget,
   PUSH_PLATFORM_IDS,
   redrive,
   settledLedger,
   storedComplaint,
 } from "./ledger";
 
-const figures = new Figures("hub-faults", "test/faults/hub-faults.test.ts");
+const suite = faultSuite("hub-faults", "test/faults/hub-faults.test.ts");
 /** Each run waits for the ledger to settle (up to 60 s) after the faults. */
 const RUN_TIMEOUT_MS = 120_000;
-let hub: TestCloud;
-let target: LedgerTarget;
 
-beforeAll(async () => {
-  hub = await startTestCloud();
-  target = ledgerTarget(hub.cloud);
-});
-
-afterEach(() => hub.cloud.faults.clear());
-
-afterAll(async () => {
-  figures.write();
-  await hub?.stop();
-});
+afterEach(() => suite.hub.cloud.faults.clear());
 
 /** Files `count` complaints spread over the push platforms (or the given ones), consumers retrying 5xx. */
 async function fileMany(count: number, platforms: readonly string[] = PUSH_PLATFORM_IDS) {
@@ -53,7 +40,7 @@ async function fileMany(count: number, platforms: readonly string[] = PUSH_PLATF
     Array.from(
       { length: count },
       (_, i) => () =>
-        fileWithRetries(hub.cloud.apiUrl, complaintFor(platforms[i % platforms.length] as string), {
+        fileWithRetries(suite.hub.cloud.apiUrl, complaintFor(platforms[i % platforms.length] as string), {
           onAnswer: (status) => answers.push(status),
         }),
     ),
@@ -75,7 +62,7 @@ function duplicatesAtPlatforms(filed: readonly FilingOutcome[]): number {
   const ids = new Set(filed.map((f) => f.complaintId));
   let duplicates = 0;
   for (const platform of new Set(filed.map((f) => f.platform)))
-    duplicates += hub.cloud.sandbox
+    duplicates += suite.hub.cloud.sandbox
       .received(platform)
       .filter((r) => r.duplicate && ids.has(r.body?.complaintId)).length;
   return duplicates;
@@ -88,10 +75,10 @@ function duplicatesAtPlatforms(filed: readonly FilingOutcome[]): number {
  * could not get through, crashed or timed out) comes back only after it, as on AWS.
  */
 async function withShortVisibility<T>(seconds: number, body: () => Promise<T>): Promise<T> {
-  const sqs = sqsClient(hub.cloud);
+  const sqs = sqsClient(suite.hub.cloud);
   const queues = PUSH_PLATFORM_IDS.flatMap((id) => [
-    target.queueUrl(id),
-    target.urgentQueueUrl?.(id) as string,
+    suite.target.queueUrl(id),
+    suite.target.urgentQueueUrl?.(id) as string,
   ]);
   const previous = new Map<string, string>();
   for (const queueUrl of queues) {
@@ -136,22 +123,22 @@ async function faultRun(options: {
   afterFaults?: () => Promise<number>;
   minimumInjected?: number;
 }) {
-  const handles = options.faults.map((spec) => hub.cloud.faults.inject(spec));
+  const handles = options.faults.map((spec) => suite.hub.cloud.faults.inject(spec));
   const { filed, answers } = await fileMany(options.complaints, options.platforms);
   let redriven = 0;
   if (options.afterFaults) {
     // Until every complaint has settled somewhere (delivered, or in its DLQ); then the faults end and the
     // operator steps in.
-    await settledLedger(target, filed, { timeoutMs: 60_000, until: (l) => l.counts.in_flight === 0 });
-    hub.cloud.faults.clear();
+    await settledLedger(suite.target, filed, { timeoutMs: 60_000, until: (l) => l.counts.in_flight === 0 });
+    suite.hub.cloud.faults.clear();
     redriven = await options.afterFaults();
   }
-  const ledger = await settledLedger(target, filed, { timeoutMs: 60_000, until: allDelivered });
+  const ledger = await settledLedger(suite.target, filed, { timeoutMs: 60_000, until: allDelivered });
   const count = injected(handles);
-  hub.cloud.faults.clear();
+  suite.hub.cloud.faults.clear();
   expectClean(ledger, filed.length);
   expect(count).toBeGreaterThanOrEqual(options.minimumInjected ?? 1);
-  const attempts = (await Promise.all(filed.map((f) => attemptsOf(target, f.complaintId)))).flat();
+  const attempts = (await Promise.all(filed.map((f) => attemptsOf(suite.target, f.complaintId)))).flat();
   const facts = {
     injected: count,
     retried: retriedAnswers(answers),
@@ -159,7 +146,7 @@ async function faultRun(options: {
     redriven,
     skipped: attempts.filter((a) => a.outcome === "duplicate").length,
   };
-  figures.add({
+  suite.figures.add({
     section: "Hub faults",
     what: options.what,
     tried: `${filed.length} complaints, ${n(count)} faults injected`,
@@ -246,7 +233,7 @@ describe("DynamoDB", () => {
 
       // Real races: on each delivered complaint at once, 3 ACKs (3 eventIds), a CONTACTED_CONSUMER, a consumer
       // message and the same ACK eventId twice.
-      hub.cloud.faults.inject({
+      suite.hub.cloud.faults.inject({
         service: "dynamodb",
         operation: "TransactWriteItems",
         kind: "conditional-race",
@@ -257,13 +244,17 @@ describe("DynamoDB", () => {
       for (const complaint of filed) {
         const sameEvent = `race-${randomUUID()}`;
         const answers = await Promise.all([
-          platformReport(hub.cloud, complaint.platform, complaint.complaintId, "ACK"),
-          platformReport(hub.cloud, complaint.platform, complaint.complaintId, "ACK"),
-          platformReport(hub.cloud, complaint.platform, complaint.complaintId, "ACK", { eventId: sameEvent }),
-          platformReport(hub.cloud, complaint.platform, complaint.complaintId, "ACK", { eventId: sameEvent }),
-          platformReport(hub.cloud, complaint.platform, complaint.complaintId, "CONTACTED_CONSUMER"),
+          platformReport(suite.hub.cloud, complaint.platform, complaint.complaintId, "ACK"),
+          platformReport(suite.hub.cloud, complaint.platform, complaint.complaintId, "ACK"),
+          platformReport(suite.hub.cloud, complaint.platform, complaint.complaintId, "ACK", {
+            eventId: sameEvent,
+          }),
+          platformReport(suite.hub.cloud, complaint.platform, complaint.complaintId, "ACK", {
+            eventId: sameEvent,
+          }),
+          platformReport(suite.hub.cloud, complaint.platform, complaint.complaintId, "CONTACTED_CONSUMER"),
           asConsumer(
-            hub.cloud,
+            suite.hub.cloud,
             { complaintId: complaint.complaintId, trackingToken: complaint.trackingToken, status: "" },
             "messages",
             { text: "Racing the platform" },
@@ -272,7 +263,7 @@ describe("DynamoDB", () => {
         for (const answer of answers) statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1);
         const messages = answers[5]?.status === 200 ? 1 : 0;
         // What the table holds agrees with what was answered.
-        const stored = await storedComplaint(target, complaint.complaintId);
+        const stored = await storedComplaint(suite.target, complaint.complaintId);
         const items = await itemsOf(complaint.complaintId);
         const reportItems = items.filter((i) => String(i.sk).startsWith("REPORT#")).length;
         const messageItems = items.filter((i) => String(i.sk).startsWith("MSG#")).length;
@@ -289,10 +280,10 @@ describe("DynamoDB", () => {
         )
           mismatched++;
       }
-      hub.cloud.faults.clear();
+      suite.hub.cloud.faults.clear();
       expect([...statuses.keys()].filter((s) => s >= 500)).toEqual([]);
       expect(mismatched).toBe(0);
-      figures.add({
+      suite.figures.add({
         section: "Hub faults",
         what: "real races: 3 ACKs, the same ACK eventId twice, a CONTACTED_CONSUMER and a consumer message at once on each complaint, with transactions also losing races (p = 0.2)",
         tried: `${n(filed.length * 6)} concurrent requests on ${filed.length} complaints`,
@@ -331,14 +322,14 @@ describe("functions", () => {
     "a delivery function crashing mid-batch, after its POSTs went out: the platform sees the same case again",
     async () => {
       const platform = "kaola";
-      const sqs = sqsClient(hub.cloud);
-      const queueUrl = hub.cloud.output(`Queue${platform}`);
+      const sqs = sqsClient(suite.hub.cloud);
+      const queueUrl = suite.hub.cloud.output(`Queue${platform}`);
       // The template's visibility timeout is 6 × the function timeout (150 s): shortened so the crashed batch
       // comes back within the test.
       await sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "4" } }),
       );
-      hub.cloud.sandbox.setMode(platform, { mode: "slow", delayMs: 300 });
+      suite.hub.cloud.sandbox.setMode(platform, { mode: "slow", delayMs: 300 });
       try {
         await faultRun({
           what: `a delivery function's environment dies mid-batch (${platform}: the platform answers in 300 ms, the crash comes at 150 ms, 4 times; queue visibility shortened to 4 s)`,
@@ -349,12 +340,12 @@ describe("functions", () => {
           platforms: [platform],
           minimumInjected: 4,
           // A batch that crashed on each of its 3 receives (the queue's maxReceiveCount) is in the DLQ: redriven.
-          afterFaults: async () => redrive(target, [platform]),
+          afterFaults: async () => redrive(suite.target, [platform]),
           outcome: ({ duplicates, redriven }) =>
             `the batches came back after the visibility timeout; ${redriven} notices reached the DLQ after 3 crashed receives and were redriven; ${duplicates} requests repeated a webhook-id and got the first case back`,
         });
       } finally {
-        hub.cloud.sandbox.setMode(platform, "ok");
+        suite.hub.cloud.sandbox.setMode(platform, "ok");
         await sqs.send(
           new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "150" } }),
         );
@@ -366,13 +357,13 @@ describe("functions", () => {
   it(
     "the submit function timing out after its write, and failing before it: the consumer's retry finds the complaint",
     async () => {
-      const hang = hub.cloud.faults.inject({
+      const hang = suite.hub.cloud.faults.inject({
         service: "lambda",
         function: "ApiSubmit",
         kind: "hang",
         times: 2,
       });
-      const fail = hub.cloud.faults.inject({
+      const fail = suite.hub.cloud.faults.inject({
         service: "lambda",
         function: "ApiSubmit",
         kind: "throw",
@@ -380,13 +371,13 @@ describe("functions", () => {
         times: 2,
       });
       const { filed, answers } = await fileMany(8, ["suning", "jumei"]);
-      const ledger = await settledLedger(target, filed, { timeoutMs: 60_000, until: allDelivered });
+      const ledger = await settledLedger(suite.target, filed, { timeoutMs: 60_000, until: allDelivered });
       expect(hang.injected + fail.injected).toBe(4);
       expectClean(ledger, filed.length);
       // Each complaint exists once: the retried requests found the first write.
       expect(new Set(filed.map((f) => f.complaintId)).size).toBe(filed.length);
       const timedOut = answers.filter((a) => a !== "network" && a >= 500).length;
-      figures.add({
+      suite.figures.add({
         section: "Hub faults",
         what: "the submit function times out (10 s) after writing the complaint, twice; fails after writing, twice",
         tried: `${filed.length} complaints, 4 invocations failed`,
@@ -403,8 +394,8 @@ describe("functions", () => {
     "a delivery function failing after delivering: the batch comes back, the platform sees the same case",
     async () => {
       const platform = "funshion";
-      const sqs = sqsClient(hub.cloud);
-      const queueUrl = hub.cloud.output(`Queue${platform}`);
+      const sqs = sqsClient(suite.hub.cloud);
+      const queueUrl = suite.hub.cloud.output(`Queue${platform}`);
       await sqs.send(
         new SetQueueAttributesCommand({ QueueUrl: queueUrl, Attributes: { VisibilityTimeout: "3" } }),
       );
@@ -440,14 +431,14 @@ let doc: DynamoDBDocumentClient | undefined;
 async function itemsOf(complaintId: string): Promise<Record<string, unknown>[]> {
   doc ??= DynamoDBDocumentClient.from(
     new DynamoDBClient({
-      endpoint: hub.cloud.awsEndpoint,
-      region: hub.cloud.region,
+      endpoint: suite.hub.cloud.awsEndpoint,
+      region: suite.hub.cloud.region,
       credentials: { accessKeyId: "operator", secretAccessKey: "operator" },
     }),
   );
   const { Items } = await doc.send(
     new QueryCommand({
-      TableName: hub.cloud.output("TableName"),
+      TableName: suite.hub.cloud.output("TableName"),
       KeyConditionExpression: "pk = :pk",
       ExpressionAttributeValues: { ":pk": `C#${complaintId}` },
       ConsistentRead: true,

@@ -12,42 +12,28 @@
  */
 import { randomUUID } from "node:crypto";
 import autocannon from "autocannon";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { STAGES } from "../../infra/stages";
 import { complaintIdFor } from "../../shared/complaint/identity";
-import { startTestCloud, type TestCloud } from "../e2e/harness";
 import { complaintFor, type FilingOutcome, fileWithRetries } from "./consumers";
-import { Figures, n, percentile } from "./figures";
+import { faultSuite } from "./fault-suite";
+import { n, percentile } from "./figures";
 import {
   allDelivered,
   describeLedger,
-  type LedgerTarget,
-  ledgerTarget,
   PUSH_PLATFORM_IDS,
   queueDepth,
   settledLedger,
   storedComplaint,
 } from "./ledger";
 
-const figures = new Figures("load", "test/faults/load.test.ts");
-let hub: TestCloud;
-let target: LedgerTarget;
-
-beforeAll(async () => {
-  hub = await startTestCloud();
-  target = ledgerTarget(hub.cloud);
-});
-
-afterAll(async () => {
-  figures.write();
-  await hub?.stop();
-});
+const suite = faultSuite("load", "test/faults/load.test.ts");
 
 /** Accepted → DELIVERED, in ms, as the hub recorded it. */
 async function deliveryLatencies(filed: readonly FilingOutcome[]): Promise<number[]> {
   return Promise.all(
     filed.map(async (f) => {
-      const stored = await storedComplaint(target, f.complaintId);
+      const stored = await storedComplaint(suite.target, f.complaintId);
       return Date.parse(stored?.delivery.deliveredAt ?? "") - Date.parse(stored?.submittedAt ?? "");
     }),
   );
@@ -74,11 +60,11 @@ describe("isolation", () => {
 
   /** Messages still in the down platform's queues (visible, in flight or delayed). */
   async function downBacklog(): Promise<number> {
-    const queues = [target.queueUrl(DOWN), target.urgentQueueUrl?.(DOWN)].filter((q): q is string =>
-      Boolean(q),
+    const queues = [suite.target.queueUrl(DOWN), suite.target.urgentQueueUrl?.(DOWN)].filter(
+      (q): q is string => Boolean(q),
     );
     let total = 0;
-    for (const queue of queues) total += await queueDepth(target, queue, { delayed: true });
+    for (const queue of queues) total += await queueDepth(suite.target, queue, { delayed: true });
     return total;
   }
 
@@ -89,23 +75,25 @@ describe("isolation", () => {
    * retries.
    */
   async function round(withFault: boolean): Promise<number[]> {
-    hub.cloud.sandbox.setMode(DOWN, withFault ? "timeout" : "ok");
+    suite.hub.cloud.sandbox.setMode(DOWN, withFault ? "timeout" : "ok");
     const down: Promise<FilingOutcome>[] = [];
     const healthy: Promise<FilingOutcome>[] = [];
     const ticks = (LEAD_SECONDS + MEASURED_SECONDS) * RATE;
     const started = Date.now();
     for (let i = 0; i < ticks; i++) {
       await sleepUntil(started + (i * 1000) / RATE);
-      down.push(fileWithRetries(hub.cloud.apiUrl, complaintFor(DOWN)));
+      down.push(fileWithRetries(suite.hub.cloud.apiUrl, complaintFor(DOWN)));
       if (i >= LEAD_SECONDS * RATE)
-        healthy.push(fileWithRetries(hub.cloud.apiUrl, complaintFor(HEALTHY[i % HEALTHY.length] as string)));
+        healthy.push(
+          fileWithRetries(suite.hub.cloud.apiUrl, complaintFor(HEALTHY[i % HEALTHY.length] as string)),
+        );
     }
     const filed = await Promise.all(healthy);
-    const ledger = await settledLedger(target, filed, { timeoutMs: 30_000, until: allDelivered });
+    const ledger = await settledLedger(suite.target, filed, { timeoutMs: 30_000, until: allDelivered });
     expect(ledger.counts.delivered, describeLedger(ledger)).toBe(filed.length);
     const latencies = await deliveryLatencies(filed);
 
-    hub.cloud.sandbox.setMode(DOWN, "ok");
+    suite.hub.cloud.sandbox.setMode(DOWN, "ok");
     await Promise.all(down);
     const deadline = Date.now() + 60_000;
     while ((await downBacklog()) > 0) {
@@ -131,12 +119,12 @@ describe("isolation", () => {
       withDown.push(...b);
       pairChanges.push((median(b) - median(baseline)) / median(baseline));
     }
-    hub.cloud.sandbox.setMode(DOWN, "ok");
+    suite.hub.cloud.sandbox.setMode(DOWN, "ok");
     const base = median(without);
     const faulted = median(withDown);
     const change = (faulted - base) / base;
     const percent = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)}%`;
-    figures.add({
+    suite.figures.add({
       section: "Isolation",
       what: `${DOWN} down for the whole run (never answers; its complaints time out and retry) while ${HEALTHY.join(", ")} take complaints at ${RATE}/s and ${DOWN} as many; ${PAIRS * 2} rounds of ${LEAD_SECONDS + MEASURED_SECONDS} s, with and without the fault in the order ABBA…, the same load in both, ${DOWN}'s retries under way before the measured complaints`,
       tried: `${n(withDown.length)} deliveries with the fault, ${n(without.length)} without (${PAIRS} rounds each)`,
@@ -186,7 +174,7 @@ async function loadPhase(phase: LoadPhase): Promise<PhaseResult> {
   };
   let sequence = 0;
   const instance = autocannon({
-    url: hub.cloud.apiUrl,
+    url: suite.hub.cloud.apiUrl,
     connections: Math.min(100, Math.max(4, Math.ceil(phase.rate / 4))),
     overallRate: phase.rate,
     duration: phase.seconds,
@@ -245,7 +233,7 @@ async function loadPhase(phase: LoadPhase): Promise<PhaseResult> {
 describe("overload", () => {
   it("answers what is over the limit with 429 and Retry-After, and the ledger holds", async () => {
     const limits = STAGES.prod?.api ?? { rateLimit: 20, burstLimit: 40 };
-    hub.cloud.api.setStageThrottling(limits);
+    suite.hub.cloud.api.setStageThrottling(limits);
     const phases: LoadPhase[] = [
       { what: "at the provisioned rate", rate: limits.rateLimit, seconds: 6 },
       { what: "at the stress rate (20× provisioned)", rate: 400, seconds: 6 },
@@ -258,14 +246,14 @@ describe("overload", () => {
         await new Promise((r) => setTimeout(r, (limits.burstLimit / limits.rateLimit) * 1000));
       }
     } finally {
-      hub.cloud.api.setStageThrottling(undefined);
+      suite.hub.cloud.api.setStageThrottling(undefined);
     }
     const accepted = results.flatMap((r) => r.accepted);
-    const ledger = await settledLedger(target, accepted, { timeoutMs: 90_000, until: allDelivered });
+    const ledger = await settledLedger(suite.target, accepted, { timeoutMs: 90_000, until: allDelivered });
     // Nothing a 429 answered was written.
     const throttledKeys = results.flatMap((r) => r.throttledKeys);
     const written = (
-      await Promise.all(throttledKeys.map((key) => storedComplaint(target, complaintIdFor(key))))
+      await Promise.all(throttledKeys.map((key) => storedComplaint(suite.target, complaintIdFor(key))))
     ).filter(Boolean).length;
 
     for (const [index, phase] of phases.entries()) {
@@ -275,7 +263,7 @@ describe("overload", () => {
         .reduce((a, [, c]) => a + c, 0);
       const acceptedMs = r.latencies.get("accepted") ?? [];
       const throttledMs = r.latencies.get("throttled") ?? [];
-      figures.add({
+      suite.figures.add({
         section: "Overload",
         what: `POST /v1/complaints ${phase.what}: ${phase.rate}/s for ${phase.seconds} s (autocannon, loopback), API throttled at prod's ${limits.rateLimit}/s, burst ${limits.burstLimit}`,
         tried: `${n(r.requests)} requests`,
@@ -294,7 +282,7 @@ describe("overload", () => {
     expect(ledger.lost, describeLedger(ledger)).toEqual([]);
     expect(ledger.duplicated, describeLedger(ledger)).toEqual([]);
     expect(ledger.counts.delivered).toBe(accepted.length);
-    figures.add({
+    suite.figures.add({
       section: "Overload",
       what: "ledger after both load phases",
       tried: `${n(accepted.length)} complaints accepted, ${n(throttledKeys.length)} requests throttled`,

@@ -4,22 +4,13 @@
  * Retry-After honoured, park at once with the reason, DLQ after the last attempt), and after recovery plus a
  * redrive (StartMessageMoveTask on the platform DLQ) every complaint is delivered exactly once, as one case.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ModeSettings, SandboxMode } from "../../local/sandbox/sandbox-platforms";
 import type { AttemptRecord } from "../../shared/complaint/record";
-import { startTestCloud, type TestCloud } from "../e2e/harness";
 import { complaintFor, type FilingOutcome, fileWithRetries, pool } from "./consumers";
-import { Figures, n } from "./figures";
-import {
-  allDelivered,
-  attemptsOf,
-  describeLedger,
-  type Ledger,
-  type LedgerTarget,
-  ledgerTarget,
-  redrive,
-  settledLedger,
-} from "./ledger";
+import { faultSuite } from "./fault-suite";
+import { n } from "./figures";
+import { allDelivered, attemptsOf, describeLedger, type Ledger, redrive, settledLedger } from "./ledger";
 
 const PER_PLATFORM = 4;
 
@@ -44,6 +35,14 @@ const retriedThenDelivered = (failures: number, reason: RegExp) => (all: Attempt
   expect(failed).toHaveLength(failures);
   for (const attempt of failed) expect(attempt.error).toMatch(reason);
   for (const attempts of all) expect(outcomes(attempts).at(-1)).toBe("delivered");
+};
+
+/** A permanent refusal: one attempt, parked with the platform's answer as the reason. */
+const parkedAtOnce = (reason: RegExp) => (all: AttemptRecord[][]) => {
+  for (const attempts of all) {
+    expect(outcomes(attempts)).toEqual(["parked"]);
+    expect(attempts[0]?.error).toMatch(reason);
+  }
 };
 
 const SCENARIOS: Scenario[] = [
@@ -113,12 +112,7 @@ const SCENARIOS: Scenario[] = [
     mode: "gone",
     before: "parked",
     rule: "parked at once with the reason",
-    check: (all) => {
-      for (const attempts of all) {
-        expect(outcomes(attempts)).toEqual(["parked"]);
-        expect(attempts[0]?.error).toMatch(/status 410/);
-      }
-    },
+    check: parkedAtOnce(/status 410/),
   },
   {
     platform: "youku-tudou",
@@ -126,12 +120,7 @@ const SCENARIOS: Scenario[] = [
     mode: "reject-signature",
     before: "parked",
     rule: "parked at once with the reason",
-    check: (all) => {
-      for (const attempts of all) {
-        expect(outcomes(attempts)).toEqual(["parked"]);
-        expect(attempts[0]?.error).toMatch(/status 401/);
-      }
-    },
+    check: parkedAtOnce(/status 401/),
   },
   {
     platform: "gome",
@@ -163,19 +152,7 @@ const SCENARIOS: Scenario[] = [
 /** Healthy platforms beside the faulty ones: their complaints must not notice. */
 const CONTROLS = ["taobao", "didi"];
 
-const figures = new Figures("platform-faults", "test/faults/platform-faults.test.ts");
-let hub: TestCloud;
-let target: LedgerTarget;
-
-beforeAll(async () => {
-  hub = await startTestCloud();
-  target = ledgerTarget(hub.cloud);
-});
-
-afterAll(async () => {
-  figures.write();
-  await hub?.stop();
-});
+const suite = faultSuite("platform-faults", "test/faults/platform-faults.test.ts");
 
 const fileFor = (platforms: readonly string[], perPlatform: number) =>
   pool(
@@ -183,7 +160,7 @@ const fileFor = (platforms: readonly string[], perPlatform: number) =>
     platforms.flatMap((platform) =>
       Array.from(
         { length: perPlatform },
-        () => () => fileWithRetries(hub.cloud.apiUrl, complaintFor(platform)),
+        () => () => fileWithRetries(suite.hub.cloud.apiUrl, complaintFor(platform)),
       ),
     ),
   );
@@ -196,14 +173,14 @@ const expectClean = (ledger: Ledger) => {
 
 describe("every push platform fault, switched on while complaints flow", () => {
   it("behaves as the delivery rules say, and after recovery and a redrive all is delivered once", async () => {
-    for (const scenario of SCENARIOS) hub.cloud.sandbox.setMode(scenario.platform, scenario.mode);
+    for (const scenario of SCENARIOS) suite.hub.cloud.sandbox.setMode(scenario.platform, scenario.mode);
     const filed = await fileFor([...SCENARIOS.map((s) => s.platform), ...CONTROLS], PER_PLATFORM);
     const byPlatform = (platform: string) => filed.filter((f) => f.platform === platform);
 
     // Until every complaint is where its fault puts it.
     const expected = new Map<string, string>(filed.map((f) => [f.complaintId, "delivered"]));
     for (const s of SCENARIOS) for (const f of byPlatform(s.platform)) expected.set(f.complaintId, s.before);
-    const faulted = await settledLedger(target, filed, {
+    const faulted = await settledLedger(suite.target, filed, {
       timeoutMs: 90_000,
       until: (ledger) => ledger.entries.every((e) => e.place === expected.get(e.complaintId)),
     });
@@ -218,20 +195,20 @@ describe("every push platform fault, switched on while complaints flow", () => {
     const attempts = new Map<string, AttemptRecord[][]>();
     for (const scenario of SCENARIOS) {
       const all = await Promise.all(
-        byPlatform(scenario.platform).map((f) => attemptsOf(target, f.complaintId)),
+        byPlatform(scenario.platform).map((f) => attemptsOf(suite.target, f.complaintId)),
       );
       attempts.set(scenario.platform, all);
       scenario.check(all);
     }
 
     // Recovery: every platform back to ok, then the operator redrives each DLQ.
-    for (const scenario of SCENARIOS) hub.cloud.sandbox.setMode(scenario.platform, "ok");
+    for (const scenario of SCENARIOS) suite.hub.cloud.sandbox.setMode(scenario.platform, "ok");
     const moved = await redrive(
-      target,
+      suite.target,
       SCENARIOS.filter((s) => s.before !== "delivered").map((s) => s.platform),
     );
     expect(moved).toBe(SCENARIOS.filter((s) => s.before !== "delivered").length * PER_PLATFORM);
-    const recovered = await settledLedger(target, filed, { timeoutMs: 60_000, until: allDelivered });
+    const recovered = await settledLedger(suite.target, filed, { timeoutMs: 60_000, until: allDelivered });
     expectClean(recovered);
     expect(recovered.counts.delivered).toBe(filed.length);
 
@@ -239,7 +216,7 @@ describe("every push platform fault, switched on while complaints flow", () => {
       const complaints = byPlatform(scenario.platform);
       const entries = recovered.entries.filter((e) => e.platform === scenario.platform);
       const requests = attempts.get(scenario.platform)?.flat().length ?? 0;
-      figures.add({
+      suite.figures.add({
         section: "Platform faults",
         what: `${scenario.platform}: ${scenario.what}`,
         tried: `${complaints.length} complaints, ${requests} delivery attempts under the fault`,
@@ -250,7 +227,7 @@ describe("every push platform fault, switched on while complaints flow", () => {
       });
     }
     const controls = recovered.entries.filter((e) => CONTROLS.includes(e.platform));
-    figures.add({
+    suite.figures.add({
       section: "Platform faults",
       what: `healthy platforms beside them (${CONTROLS.join(", ")})`,
       tried: `${controls.length} complaints`,
@@ -259,7 +236,7 @@ describe("every push platform fault, switched on while complaints flow", () => {
       leaked: 0,
       outcome: `${controls.length}/${controls.length} delivered at the first attempt, one case each`,
     });
-    figures.add({
+    suite.figures.add({
       section: "Platform faults",
       what: "ledger after recovery and redrive (all of the above)",
       tried: `${n(filed.length)} complaints, ${moved} redriven from 4 DLQs`,
@@ -272,31 +249,31 @@ describe("every push platform fault, switched on while complaints flow", () => {
 
   it("refused connections (the sandbox stops listening) are retried, then delivered once it is back", async () => {
     const platforms = ["tmall", "kaola", "funshion", "eleme"];
-    await hub.cloud.sandbox.pause();
+    await suite.hub.cloud.sandbox.pause();
     let filed: FilingOutcome[] = [];
     try {
       filed = await fileFor(platforms, 2);
       // Until every complaint has met a refused connection.
       const deadline = Date.now() + 30_000;
       for (;;) {
-        const tried = await Promise.all(filed.map((f) => attemptsOf(target, f.complaintId)));
+        const tried = await Promise.all(filed.map((f) => attemptsOf(suite.target, f.complaintId)));
         if (tried.every((a) => a.some((x) => x.error === "connection failed"))) break;
         if (Date.now() > deadline) throw new Error("no delivery attempt met the refused connection");
         await new Promise((r) => setTimeout(r, 100));
       }
     } finally {
-      await hub.cloud.sandbox.resume();
+      await suite.hub.cloud.sandbox.resume();
     }
     // A complaint whose attempts ran out meanwhile is in its DLQ: the operator redrives.
-    let ledger = await settledLedger(target, filed, {
+    let ledger = await settledLedger(suite.target, filed, {
       timeoutMs: 20_000,
       until: (l) => l.counts.in_flight === 0,
     });
-    const redriven = await redrive(target, platforms);
-    ledger = await settledLedger(target, filed, { timeoutMs: 30_000, until: allDelivered });
+    const redriven = await redrive(suite.target, platforms);
+    ledger = await settledLedger(suite.target, filed, { timeoutMs: 30_000, until: allDelivered });
     expectClean(ledger);
     expect(ledger.counts.delivered).toBe(filed.length);
-    figures.add({
+    suite.figures.add({
       section: "Platform faults",
       what: "connection refused: every push platform's endpoint stops listening, then comes back",
       tried: `${filed.length} complaints over ${platforms.length} platforms, each refused at least once`,

@@ -11,55 +11,37 @@ import { networkInterfaces } from "node:os";
 import { join } from "node:path";
 import { PutSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseWebhookSecrets, signWebhook, type WebhookSecrets } from "../../shared/delivery/signing";
 import { type Answer, asConsumer, asPlatform, platformReport } from "../e2e/actors";
-import {
-  eventually,
-  type Filed,
-  readComplaint,
-  sqsClient,
-  startTestCloud,
-  type TestCloud,
-} from "../e2e/harness";
+import { eventually, type Filed, readComplaint, sqsClient } from "../e2e/harness";
 import { complaintFor, fileWithRetries } from "./consumers";
-import { Figures, n } from "./figures";
-import { type LedgerTarget, ledgerTarget, storedComplaint } from "./ledger";
+import { faultSuite } from "./fault-suite";
+import { n } from "./figures";
+import { storedComplaint } from "./ledger";
 
-const figures = new Figures("security", "test/faults/security.test.ts");
-let hub: TestCloud;
-let target: LedgerTarget;
-
-beforeAll(async () => {
-  hub = await startTestCloud();
-  target = ledgerTarget(hub.cloud);
-});
-
-afterAll(async () => {
-  figures.write();
-  await hub?.stop();
-});
+const suite = faultSuite("security", "test/faults/security.test.ts");
 
 const secretName = (platform: string) => `complaint-hub/test/platforms/${platform}/webhook`;
 const secretsOf = async (platform: string) =>
-  parseWebhookSecrets(await hub.cloud.secrets.currentValue(secretName(platform)));
+  parseWebhookSecrets(await suite.hub.cloud.secrets.currentValue(secretName(platform)));
 
 async function file(platform: string, overrides: Record<string, unknown> = {}): Promise<Filed> {
-  const outcome = await fileWithRetries(hub.cloud.apiUrl, complaintFor(platform, overrides));
+  const outcome = await fileWithRetries(suite.hub.cloud.apiUrl, complaintFor(platform, overrides));
   return { complaintId: outcome.complaintId, trackingToken: outcome.trackingToken, status: "ACCEPTED" };
 }
 
 async function delivered(filed: Filed) {
   return eventually(async () => {
-    const stored = await storedComplaint(target, filed.complaintId);
+    const stored = await storedComplaint(suite.target, filed.complaintId);
     return stored?.delivery.state === "delivered" ? stored : undefined;
   }, 30_000);
 }
 
 /** A pull platform takes its notice off its queue and acknowledges it: DELIVERED, then ACKNOWLEDGED. */
 async function pulledAndAcknowledged(platform: string, filed: Filed) {
-  const sqs = sqsClient(hub.cloud);
-  const queueUrl = hub.cloud.output(`Queue${platform}`);
+  const sqs = sqsClient(suite.hub.cloud);
+  const queueUrl = suite.hub.cloud.output(`Queue${platform}`);
   await eventually(async () => {
     const { Messages } = await sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
@@ -73,7 +55,7 @@ async function pulledAndAcknowledged(platform: string, filed: Filed) {
     return found || undefined;
   });
   expect(
-    (await platformReport(hub.cloud, platform, filed.complaintId, "ACK", { caseRef: `${platform}-1` }))
+    (await platformReport(suite.hub.cloud, platform, filed.complaintId, "ACK", { caseRef: `${platform}-1` }))
       .status,
   ).toBe(200);
 }
@@ -87,9 +69,9 @@ async function rawReport(
   const payload = JSON.stringify({
     eventId: `sec-${randomUUID()}`,
     type: "CONTACTED_CONSUMER",
-    occurredAt: hub.cloud.clock.now().toISOString(),
+    occurredAt: suite.hub.cloud.clock.now().toISOString(),
   });
-  const response = await fetch(`${hub.cloud.apiUrl}/platform/v1/complaints/${complaintId}/events`, {
+  const response = await fetch(`${suite.hub.cloud.apiUrl}/platform/v1/complaints/${complaintId}/events`, {
     method: "POST",
     headers: { "content-type": "application/json", ...headers(payload) },
     body: payloadOverride ? payloadOverride(payload) : payload,
@@ -114,7 +96,7 @@ describe("platform signatures", () => {
     await delivered(filed);
     const own = await secretsOf("suning");
     const other = await secretsOf("gome");
-    const now = () => hub.cloud.clock.now();
+    const now = () => suite.hub.cloud.clock.now();
     const shifted = (seconds: number) => new Date(now().getTime() + seconds * 1000);
     const random = { current: randomBytes(32).toString("base64") };
 
@@ -125,14 +107,17 @@ describe("platform signatures", () => {
       occurredAt: now().toISOString(),
     });
     const replayHeaders = { "platform-id": "suning", ...signWebhook(own, replayId, now(), replayPayload) };
-    const first = await fetch(`${hub.cloud.apiUrl}/platform/v1/complaints/${filed.complaintId}/events`, {
-      method: "POST",
-      headers: { "content-type": "application/json", ...replayHeaders },
-      body: replayPayload,
-    });
+    const first = await fetch(
+      `${suite.hub.cloud.apiUrl}/platform/v1/complaints/${filed.complaintId}/events`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json", ...replayHeaders },
+        body: replayPayload,
+      },
+    );
     expect(first.status).toBe(200);
     await first.arrayBuffer();
-    const before = await storedComplaint(target, filed.complaintId);
+    const before = await storedComplaint(suite.target, filed.complaintId);
 
     const without = (name: string) => (payload: string) => {
       const headers: Record<string, string> = signedBy("suning", own, now())(payload);
@@ -164,7 +149,7 @@ describe("platform signatures", () => {
         what: "replayed request, byte for byte",
         send: async () => {
           const response = await fetch(
-            `${hub.cloud.apiUrl}/platform/v1/complaints/${filed.complaintId}/events`,
+            `${suite.hub.cloud.apiUrl}/platform/v1/complaints/${filed.complaintId}/events`,
             {
               method: "POST",
               headers: { "content-type": "application/json", ...replayHeaders },
@@ -222,16 +207,18 @@ describe("platform signatures", () => {
     // The inbox is signed the same way.
     const inboxAttacks = [signedBy("suning", random, now()), signedBy("suning", other, now()), () => ({})];
     for (const headers of inboxAttacks) {
-      const response = await fetch(`${hub.cloud.apiUrl}/platform/v1/complaints`, { headers: headers("") });
+      const response = await fetch(`${suite.hub.cloud.apiUrl}/platform/v1/complaints`, {
+        headers: headers(""),
+      });
       expect(response.status).toBe(401);
       await response.arrayBuffer();
     }
-    const after = await storedComplaint(target, filed.complaintId);
+    const after = await storedComplaint(suite.target, filed.complaintId);
     expect(after?.version).toBe(before?.version);
     expect(after?.timeline).toEqual(before?.timeline);
 
     const total = [...refused.values()].reduce((a, b) => a + b, 0) + inboxAttacks.length;
-    figures.add({
+    suite.figures.add({
       section: "Security",
       what: `platform API signatures: ${attacks.map((a) => a.what).join("; ")}; the inbox unsigned or signed with a wrong secret`,
       tried: `${n(total)} requests (${attacks.length} kinds × ${ROUNDS}, + ${inboxAttacks.length} on the inbox)`,
@@ -244,8 +231,8 @@ describe("platform signatures", () => {
 
   it("keeps both secrets valid through a rotation's overlap, then only the new one", async () => {
     const secretsManager = new SecretsManagerClient({
-      endpoint: hub.cloud.awsEndpoint,
-      region: hub.cloud.region,
+      endpoint: suite.hub.cloud.awsEndpoint,
+      region: suite.hub.cloud.region,
       credentials: { accessKeyId: "operator", secretAccessKey: "operator" },
     });
     const put = (value: WebhookSecrets) =>
@@ -253,14 +240,14 @@ describe("platform signatures", () => {
         new PutSecretValueCommand({ SecretId: secretName("vip"), SecretString: JSON.stringify(value) }),
       );
     // The functions cache secrets for 5 minutes: the clock moves past that after each change.
-    const settle = () => hub.cloud.clock.advance(6 * 60 * 1000);
+    const settle = () => suite.hub.cloud.clock.advance(6 * 60 * 1000);
     const old = await secretsOf("vip");
     const next = { current: randomBytes(33).toString("base64") };
     const filed = await file("vip");
     await delivered(filed);
 
     const report = async (secrets: WebhookSecrets) =>
-      (await rawReport(filed.complaintId, signedBy("vip", secrets, hub.cloud.clock.now()))).status;
+      (await rawReport(filed.complaintId, signedBy("vip", secrets, suite.hub.cloud.clock.now()))).status;
     const results: { phase: string; oldKey: number; newKey: number }[] = [];
     results.push({
       phase: "before",
@@ -278,7 +265,7 @@ describe("platform signatures", () => {
     // During the overlap the hub signs its deliveries with both; the platform (on its new key) accepts them.
     const duringOverlap = await file("vip");
     await delivered(duringOverlap);
-    const deliveries = hub.cloud.sandbox
+    const deliveries = suite.hub.cloud.sandbox
       .received("vip")
       .filter((r) => r.body?.complaintId === duringOverlap.complaintId);
     expect(deliveries.at(-1)?.headers["webhook-signature"]?.split(" ")).toHaveLength(2);
@@ -290,14 +277,14 @@ describe("platform signatures", () => {
       oldKey: await report({ current: old.current }),
       newKey: await report(next),
     });
-    hub.cloud.clock.reset();
+    suite.hub.cloud.clock.reset();
 
     expect(results).toEqual([
       { phase: "before", oldKey: 200, newKey: 401 },
       { phase: "overlap", oldKey: 200, newKey: 200 },
       { phase: "after", oldKey: 401, newKey: 200 },
     ]);
-    figures.add({
+    suite.figures.add({
       section: "Security",
       what: "webhook secret rotation: reports signed with the old and the new key before, during and after the overlap; a delivery during the overlap",
       tried: "6 reports, 1 delivery",
@@ -320,7 +307,7 @@ describe("tenancy", () => {
     await pulledAndAcknowledged("jd", jd);
     const versions = async () =>
       Promise.all(
-        [taobao, jd, other].map(async (f) => (await storedComplaint(target, f.complaintId))?.version),
+        [taobao, jd, other].map(async (f) => (await storedComplaint(suite.target, f.complaintId))?.version),
       );
     const before = await versions();
     let tried = 0;
@@ -340,18 +327,26 @@ describe("tenancy", () => {
       "REFUND_APPROVED",
       "INCORRECT_PLATFORM",
     ]) {
-      refuse(await platformReport(hub.cloud, "jd", taobao.complaintId, type), 403, `jd ${type} on taobao's`);
-      refuse(await platformReport(hub.cloud, "taobao", jd.complaintId, type), 403, `taobao ${type} on jd's`);
+      refuse(
+        await platformReport(suite.hub.cloud, "jd", taobao.complaintId, type),
+        403,
+        `jd ${type} on taobao's`,
+      );
+      refuse(
+        await platformReport(suite.hub.cloud, "taobao", jd.complaintId, type),
+        403,
+        `taobao ${type} on jd's`,
+      );
     }
     refuse(
-      await platformReport(hub.cloud, "jd", taobao.complaintId, "RESOLVED", {
+      await platformReport(suite.hub.cloud, "jd", taobao.complaintId, "RESOLVED", {
         relief: { type: "refund", amountFen: 1 },
       }),
       403,
       "jd RESOLVED on taobao's",
     );
     refuse(
-      await platformReport(hub.cloud, "jd", taobao.complaintId, "REDIRECT", { redirectTo: "jd" }),
+      await platformReport(suite.hub.cloud, "jd", taobao.complaintId, "REDIRECT", { redirectTo: "jd" }),
       403,
       "jd REDIRECT of taobao's to itself",
     );
@@ -361,7 +356,7 @@ describe("tenancy", () => {
       let cursor: string | undefined;
       do {
         const page = await asPlatform(
-          hub.cloud,
+          suite.hub.cloud,
           platform,
           "GET",
           `/platform/v1/complaints?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
@@ -380,11 +375,11 @@ describe("tenancy", () => {
     expect(taobaoSees).toContain(taobao.complaintId);
     expect(taobaoSees).not.toContain(jd.complaintId);
     // A cursor from another platform's listing opens nothing.
-    const taobaoPage = await asPlatform(hub.cloud, "taobao", "GET", "/platform/v1/complaints?limit=1");
+    const taobaoPage = await asPlatform(suite.hub.cloud, "taobao", "GET", "/platform/v1/complaints?limit=1");
     if (taobaoPage.body.cursor) {
       refuse(
         await asPlatform(
-          hub.cloud,
+          suite.hub.cloud,
           "jd",
           "GET",
           `/platform/v1/complaints?cursor=${encodeURIComponent(taobaoPage.body.cursor)}`,
@@ -398,14 +393,14 @@ describe("tenancy", () => {
     for (const action of ["feedback", "withdraw", "messages"]) {
       const body =
         action === "feedback" ? { decision: "accept" } : action === "messages" ? { text: "hello" } : {};
-      refuse(await asConsumer(hub.cloud, taobao, action, body, ""), 401, `${action} without a token`);
+      refuse(await asConsumer(suite.hub.cloud, taobao, action, body, ""), 401, `${action} without a token`);
       refuse(
-        await asConsumer(hub.cloud, taobao, action, body, randomBytes(32).toString("base64url")),
+        await asConsumer(suite.hub.cloud, taobao, action, body, randomBytes(32).toString("base64url")),
         404,
         `${action}, wrong token`,
       );
       refuse(
-        await asConsumer(hub.cloud, taobao, action, body, other.trackingToken),
+        await asConsumer(suite.hub.cloud, taobao, action, body, other.trackingToken),
         404,
         `${action}, another's token`,
       );
@@ -417,7 +412,7 @@ describe("tenancy", () => {
       [other.trackingToken, 404],
       [taobao.trackingToken.slice(0, -1), 404],
     ] as const) {
-      const response = await fetch(`${hub.cloud.apiUrl}/v1/complaints/${taobao.complaintId}`, {
+      const response = await fetch(`${suite.hub.cloud.apiUrl}/v1/complaints/${taobao.complaintId}`, {
         headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
       });
       refuse(
@@ -427,10 +422,10 @@ describe("tenancy", () => {
       );
     }
     // The right token still works: the refusals were about the token, not the complaint.
-    expect((await readComplaint(hub.cloud, taobao)).complaintId).toBe(taobao.complaintId);
+    expect((await readComplaint(suite.hub.cloud, taobao)).complaintId).toBe(taobao.complaintId);
 
     expect(await versions()).toEqual(before);
-    figures.add({
+    suite.figures.add({
       section: "Security",
       what: "tenancy: a platform reporting on, listing or paging into another platform's complaints; consumers acting or reading without the complaint's token",
       tried: `${n(tried)} requests`,
@@ -475,48 +470,54 @@ describe("privacy", () => {
     await delivered(vip);
     await pulledAndAcknowledged("jd", jd);
     // The lifecycle around it: reports, an information request answered, a resolution rejected, a withdrawal.
-    expect((await platformReport(hub.cloud, "suning", suning.complaintId, "ACK")).status).toBe(200);
+    expect((await platformReport(suite.hub.cloud, "suning", suning.complaintId, "ACK")).status).toBe(200);
     expect(
       (
-        await platformReport(hub.cloud, "suning", suning.complaintId, "INFO_REQUESTED", {
+        await platformReport(suite.hub.cloud, "suning", suning.complaintId, "INFO_REQUESTED", {
           note: `note ${marker}`,
         })
       ).status,
     ).toBe(200);
     expect(
       (
-        await asConsumer(hub.cloud, suning, "messages", {
+        await asConsumer(suite.hub.cloud, suning, "messages", {
           text: `Message ${marker}: my phone is ${people[0]?.phone}`,
         })
       ).status,
     ).toBe(200);
     expect(
       (
-        await platformReport(hub.cloud, "suning", suning.complaintId, "RESOLVED", {
+        await platformReport(suite.hub.cloud, "suning", suning.complaintId, "RESOLVED", {
           relief: { type: "refund", amountFen: 100 },
         })
       ).status,
     ).toBe(200);
     expect(
-      (await asConsumer(hub.cloud, suning, "feedback", { decision: "reject", comment: `Comment ${marker}` }))
-        .status,
+      (
+        await asConsumer(suite.hub.cloud, suning, "feedback", {
+          decision: "reject",
+          comment: `Comment ${marker}`,
+        })
+      ).status,
     ).toBe(200);
-    expect((await asConsumer(hub.cloud, vip, "withdraw", { reason: `Reason ${marker}` })).status).toBe(200);
+    expect((await asConsumer(suite.hub.cloud, vip, "withdraw", { reason: `Reason ${marker}` })).status).toBe(
+      200,
+    );
     // Refused requests too: the hub must not echo what it refuses.
-    await asConsumer(hub.cloud, suning, "messages", { text: `Bad ${marker}`, extra: people[1]?.name });
-    await fetch(`${hub.cloud.apiUrl}/v1/complaints`, {
+    await asConsumer(suite.hub.cloud, suning, "messages", { text: `Bad ${marker}`, extra: people[1]?.name });
+    await fetch(`${suite.hub.cloud.apiUrl}/v1/complaints`, {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({ ...complaintFor("suning"), consumer: { name: people[2]?.name, phone: "nope" } }),
     });
-    await hub.cloud.events.runSchedules();
-    await fetch(`${hub.cloud.apiUrl}/v1/stats`);
+    await suite.hub.cloud.events.runSchedules();
+    await fetch(`${suite.hub.cloud.apiUrl}/v1/stats`);
     await new Promise((r) => setTimeout(r, 1_500));
 
     const webhookSecrets = await Promise.all(
       ["suning", "jd", "vip"].map(async (p) => (await secretsOf(p)).current),
     );
-    const tokenKey = await hub.cloud.secrets.currentValue("complaint-hub/test/tracking-token-key");
+    const tokenKey = await suite.hub.cloud.secrets.currentValue("complaint-hub/test/tracking-token-key");
     const forbidden = [
       ...people.flatMap((p) => [p.name, p.phone, p.email, p.narrative.slice(0, 24), p.orderId]),
       marker,
@@ -524,7 +525,7 @@ describe("privacy", () => {
       ...webhookSecrets,
       tokenKey,
     ];
-    const logDir = join(hub.cloud.stateDir, "logs");
+    const logDir = join(suite.hub.cloud.stateDir, "logs");
     const lines = readdirSync(logDir).flatMap((name) =>
       readFileSync(join(logDir, name), "utf8")
         .split("\n")
@@ -551,7 +552,7 @@ describe("privacy", () => {
       }
     }
     // Event names: every event's source and detail-type on the bus (the archive keeps them all).
-    const archiveDir = join(hub.cloud.stateDir, "eventbridge", "archives");
+    const archiveDir = join(suite.hub.cloud.stateDir, "eventbridge", "archives");
     const eventNames = new Set<string>();
     for (const name of readdirSync(archiveDir)) {
       for (const line of readFileSync(join(archiveDir, name), "utf8").split("\n").filter(Boolean)) {
@@ -568,7 +569,7 @@ describe("privacy", () => {
     expect(eventNames.size).toBeGreaterThan(1);
     expect(leaks.slice(0, 3)).toEqual([]);
     expect(named).toEqual([]);
-    figures.add({
+    suite.figures.add({
       section: "Privacy",
       what: "a whole flow (push, pull, triage; reports, information request, message, resolution rejected, withdrawal, refused requests, the chase, stats) with distinctive names, phones, emails, narratives and order ids; every function log line, metric name and dimension, and event name scanned for them, the tracking tokens and the secrets",
       tried: `${people.length} consumers; ${n(lines.length)} log lines, ${metricNames.size} metric names and dimensions, ${eventNames.size} event names; ${forbidden.length} strings looked for`,
@@ -582,10 +583,10 @@ describe("privacy", () => {
 
 describe("the local cloud's network", () => {
   it("listens on loopback only: from any other address of this machine, every port refuses", async () => {
-    const ports = [hub.cloud.apiUrl, hub.cloud.awsEndpoint, hub.cloud.sandboxUrl].map((u) =>
+    const ports = [suite.hub.cloud.apiUrl, suite.hub.cloud.awsEndpoint, suite.hub.cloud.sandboxUrl].map((u) =>
       Number(new URL(u).port),
     );
-    for (const url of [hub.cloud.apiUrl, hub.cloud.awsEndpoint, hub.cloud.sandboxUrl])
+    for (const url of [suite.hub.cloud.apiUrl, suite.hub.cloud.awsEndpoint, suite.hub.cloud.sandboxUrl])
       expect(new URL(url).hostname).toBe("127.0.0.1");
     const addresses = Object.values(networkInterfaces())
       .flat()
@@ -611,7 +612,7 @@ describe("the local cloud's network", () => {
         expect(await attempt(address, port), `${address}:${port}`).toBe("refused");
       }
     for (const port of ports) expect(await attempt("127.0.0.1", port)).toBe("connected");
-    figures.add({
+    suite.figures.add({
       section: "Security",
       what: `the local cloud's API, AWS endpoint and sandbox ports from every non-loopback address of the machine (${addresses.length}); binding to 0.0.0.0 is refused at start (test/e2e/startup.test.ts)`,
       tried: `${tried} connection attempts`,
