@@ -281,7 +281,10 @@ export class LocalFunction {
 
 const safeFileName = (name: string) => name.replace(/[^A-Za-z0-9._-]/g, "_");
 
-/** Asks an idle environment for its CPU profile (it writes the file) and waits a little for it. */
+/**
+ * Asks an environment for its CPU profile (it writes the file; a busy one takes the message between its awaits)
+ * and waits a little for it: a profile that cannot be written is lost, never the environment.
+ */
 function writeProfile(worker: Worker): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {

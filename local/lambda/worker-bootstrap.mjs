@@ -82,9 +82,14 @@ async function writeProfile() {
   if (!profiler) return;
   const session = profiler;
   profiler = undefined;
-  const { profile } = await session.post("Profiler.stop");
-  writeFileSync(profileFile, JSON.stringify(profile));
-  session.disconnect();
+  try {
+    const { profile } = await session.post("Profiler.stop");
+    writeFileSync(profileFile, JSON.stringify(profile));
+  } catch (error) {
+    console.error(`CPU profile not written: ${error?.message ?? error}`);
+  } finally {
+    session.disconnect();
+  }
 }
 
 if (workerData.cpuProfileFile) await startProfile(workerData.cpuProfileFile);
